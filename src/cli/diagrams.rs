@@ -1,0 +1,121 @@
+use std::ops::ControlFlow;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use feynn::diagrams::{for_each_labelled, labelled_counts, unlabelled, unlabelled_counts};
+use feynn::export::diagrams::{dot, index_term, DiagramJson};
+use feynn::{Error, Result};
+use num_bigint::BigUint;
+
+use super::OutArg;
+
+#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq)]
+pub enum Format {
+    Text,
+    Json,
+    Dot,
+}
+
+#[derive(clap::Args)]
+pub struct Args {
+    /// The model spec (.fnn).
+    spec: PathBuf,
+    /// Which model of the file (default: the first).
+    #[arg(long)]
+    model: Option<String>,
+    /// Derivative order n.
+    #[arg(long)]
+    order: usize,
+    /// Only count (no enumeration; instant at any order).
+    #[arg(long)]
+    count: bool,
+    /// List labelled diagrams (leaves = derivative slots, weight 1) instead of unlabelled
+    /// topologies with symmetry factors.
+    #[arg(long)]
+    labelled: bool,
+    #[arg(long, value_enum, default_value = "text")]
+    format: Format,
+    /// Refuse to enumerate more diagrams than this.
+    #[arg(long, default_value_t = 100_000)]
+    max_diagrams: u64,
+    #[command(flatten)]
+    out: OutArg,
+}
+
+pub fn run(a: Args) -> Result<ExitCode> {
+    let model = feynn::model::load_model(&a.spec, a.model.as_deref())?;
+    let h = model.hidden_layers();
+    let out_act = model.output_activation().is_some();
+    let lab = labelled_counts(a.order, h, out_act)[a.order].clone();
+    let unl = unlabelled_counts(a.order, h, out_act)[a.order].clone();
+    if a.count {
+        let text = match a.format {
+            Format::Json => serde_json::json!({"order": a.order, "hidden_layers": h, "output_activation": out_act,
+                "labelled": num_json(&lab), "unlabelled": num_json(&unl)}).to_string() + "\n",
+            _ => format!("order {} with {h} hidden layer(s): {lab} labelled diagrams, {unl} unlabelled topologies\n", a.order),
+        };
+        a.out.write(&text)?;
+        return Ok(ExitCode::SUCCESS);
+    }
+    let n = if a.labelled { &lab } else { &unl };
+    if *n > BigUint::from(a.max_diagrams) {
+        return Err(Error::TooLarge {
+            what: format!("enumerating the order-{} diagrams ({n} {})", a.order, if a.labelled { "labelled" } else { "topologies" }),
+            predicted: format!("{n} diagrams"),
+            limit: format!("{} (--max-diagrams)", a.max_diagrams),
+            help: "use --count to count them, or raise --max-diagrams".into(),
+        });
+    }
+    let l = model.layers.len();
+    let mut items: Vec<(feynn::diagrams::Node, Option<u128>)> = Vec::new();
+    if a.labelled {
+        for_each_labelled(a.order, h, out_act, |d| {
+            items.push((d.clone(), None));
+            ControlFlow::Continue(())
+        });
+    } else {
+        items = unlabelled(a.order, h, out_act).into_iter().map(|t| (t.tree, Some(t.automorphisms))).collect();
+    }
+    let text = match a.format {
+        Format::Json => {
+            let ds: Vec<DiagramJson> = items
+                .iter()
+                .map(|(t, aut)| DiagramJson {
+                    tree: t.text(),
+                    vertices: t.vertices(),
+                    automorphisms: aut.map(|x| x.to_string()),
+                    symmetry_factor: aut.map(|x| format!("1/{x}")),
+                    index_form: aut.map(|x| index_term(&feynn::diagrams::Topology { tree: t.clone(), automorphisms: x }, l, "o").text()),
+                })
+                .collect();
+            serde_json::to_string_pretty(&serde_json::json!({"order": a.order, "hidden_layers": h, "labelled": a.labelled, "diagrams": ds})).unwrap() + "\n"
+        }
+        Format::Dot => items.iter().enumerate().map(|(i, (t, _))| dot(t, l, &format!("d{i}"))).collect::<Vec<_>>().join("\n"),
+        Format::Text => {
+            let mut s = format!(
+                "order {} with {h} hidden layer(s): {lab} labelled diagrams, {unl} unlabelled topologies\n",
+                a.order
+            );
+            for (i, (t, aut)) in items.iter().enumerate() {
+                match aut {
+                    Some(x) => {
+                        let term = index_term(&feynn::diagrams::Topology { tree: t.clone(), automorphisms: *x }, l, "o");
+                        s += &format!("{:>4}  1/{:<4} {:<28} {}\n", i + 1, x, t.text(), term.text());
+                    }
+                    None => s += &format!("{:>4}  {}\n", i + 1, t.text()),
+                }
+            }
+            s
+        }
+    };
+    a.out.write(&text)?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Counts as JSON numbers when they fit in u64, else as strings (exact).
+fn num_json(n: &BigUint) -> serde_json::Value {
+    match u64::try_from(n) {
+        Ok(v) => v.into(),
+        Err(_) => n.to_string().into(),
+    }
+}

@@ -1,0 +1,74 @@
+//! Command-line interface. Exit codes: 0 ok, 1 a check failed, 2 bad input.
+
+mod diagrams;
+mod import;
+mod taylor;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+#[derive(Parser)]
+#[command(name = "feynn", version, about = "Feynman rules for neural networks: Taylor coefficients of MLPs as diagrams, closed forms and numbers")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Taylor coefficients of a model at a point: numbers (with weights) and/or closed forms.
+    Taylor(taylor::Args),
+    /// Enumerate or count the diagrams of a derivative order.
+    Diagrams(diagrams::Args),
+    /// Write a spec for a PyTorch nn.Sequential checkpoint (safetensors, npz) or JSON weights.
+    Import(import::Args),
+}
+
+/// Where machine-readable output goes: `-o FILE`, or stdout.
+#[derive(clap::Args, Clone, Debug)]
+pub struct OutArg {
+    /// Write the result to FILE instead of stdout.
+    #[arg(short = 'o', long = "output", value_name = "FILE")]
+    pub output: Option<PathBuf>,
+}
+
+impl OutArg {
+    pub fn write(&self, text: &str) -> feynn::Result<()> {
+        match &self.output {
+            Some(p) => std::fs::write(p, text).map_err(|e| feynn::Error::Io { path: p.display().to_string(), source: e }),
+            None => {
+                use std::io::Write;
+                let mut out = std::io::stdout().lock();
+                // A closed pipe (`| head`) is not an error worth a panic.
+                let _ = out.write_all(text.as_bytes());
+                let _ = out.flush();
+                Ok(())
+            }
+        }
+    }
+}
+
+pub fn run() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(c) => c,
+        Err(e) => {
+            let code = if e.use_stderr() { 2 } else { 0 };
+            let _ = e.print();
+            return ExitCode::from(code);
+        }
+    };
+    let result = match cli.command {
+        Command::Taylor(a) => taylor::run(a),
+        Command::Diagrams(a) => diagrams::run(a),
+        Command::Import(a) => import::run(a),
+    };
+    match result {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("{:?}", miette::Report::new(e));
+            ExitCode::from(2)
+        }
+    }
+}

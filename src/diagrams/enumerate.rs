@@ -1,0 +1,266 @@
+//! Enumeration of labelled diagrams (set-partition recursion, §2.4) and unlabelled topologies.
+
+use std::collections::HashMap;
+use std::ops::ControlFlow;
+
+use super::Node;
+
+/// All set partitions of `items` into blocks (blocks in order of their first element).
+fn set_partitions(items: &[usize]) -> Vec<Vec<Vec<usize>>> {
+    if items.is_empty() {
+        return vec![vec![]];
+    }
+    let first = items[0];
+    let rest = &items[1..];
+    let mut out = Vec::new();
+    for p in set_partitions(rest) {
+        // `first` opens a new block, or joins an existing one.
+        let mut q = p.clone();
+        q.insert(0, vec![first]);
+        out.push(q);
+        for i in 0..p.len() {
+            let mut q = p.clone();
+            q[i].insert(0, first);
+            q.sort_by_key(|b| b[0]);
+            out.push(q);
+        }
+    }
+    out
+}
+
+struct Labelled {
+    memo: HashMap<(Vec<usize>, usize), Vec<Node>>,
+}
+
+impl Labelled {
+    /// Subdiagrams on leaf set `s` whose top lies strictly below layer `below`.
+    fn below(&mut self, s: &[usize], below: usize) -> Vec<Node> {
+        if s.len() == 1 {
+            return vec![Node::Leaf(s[0])];
+        }
+        let key = (s.to_vec(), below);
+        if let Some(v) = self.memo.get(&key) {
+            return v.clone();
+        }
+        let mut out = Vec::new();
+        for layer in 1..below {
+            out.extend(self.at(s, layer, 2));
+        }
+        self.memo.insert(key, out.clone());
+        out
+    }
+
+    /// Diagrams on `s` with the top vertex in `layer`, taking at least `min_legs` lines.
+    fn at(&mut self, s: &[usize], layer: usize, min_legs: usize) -> Vec<Node> {
+        let mut out = Vec::new();
+        for p in set_partitions(s) {
+            if p.len() < min_legs {
+                continue;
+            }
+            // Cartesian product of the blocks' subdiagrams.
+            let options: Vec<Vec<Node>> = p.iter().map(|b| self.below(b, layer)).collect();
+            if options.iter().any(|o| o.is_empty()) {
+                continue;
+            }
+            let mut idx = vec![0usize; options.len()];
+            loop {
+                out.push(Node::Vertex { layer, children: idx.iter().zip(&options).map(|(&i, o)| o[i].clone()).collect() });
+                let mut k = 0;
+                while k < idx.len() {
+                    idx[k] += 1;
+                    if idx[k] < options[k].len() {
+                        break;
+                    }
+                    idx[k] = 0;
+                    k += 1;
+                }
+                if k == idx.len() {
+                    break;
+                }
+            }
+        }
+        out
+    }
+}
+
+/// Visit every labelled diagram of order `n` (leaves = slots 0..n). Callers check the count
+/// first ([`super::labelled_counts`]): subdiagrams are memoised, the top level is streamed.
+pub fn for_each_labelled(n: usize, hidden: usize, output_activation: bool, mut f: impl FnMut(&Node) -> ControlFlow<()>) {
+    if n == 0 {
+        return;
+    }
+    let slots: Vec<usize> = (0..n).collect();
+    let mut gen = Labelled { memo: HashMap::new() };
+    let top_layer = hidden + 1;
+    if output_activation {
+        for p in set_partitions(&slots) {
+            let options: Vec<Vec<Node>> = p.iter().map(|b| gen.below(b, top_layer)).collect();
+            if options.iter().any(|o| o.is_empty()) {
+                continue;
+            }
+            let mut idx = vec![0usize; options.len()];
+            loop {
+                let node = Node::Vertex { layer: top_layer, children: idx.iter().zip(&options).map(|(&i, o)| o[i].clone()).collect() };
+                if f(&node).is_break() {
+                    return;
+                }
+                let mut k = 0;
+                while k < idx.len() {
+                    idx[k] += 1;
+                    if idx[k] < options[k].len() {
+                        break;
+                    }
+                    idx[k] = 0;
+                    k += 1;
+                }
+                if k == idx.len() {
+                    break;
+                }
+            }
+        }
+        return;
+    }
+    if n == 1 {
+        let _ = f(&Node::Leaf(0));
+        return;
+    }
+    for layer in 1..top_layer {
+        for d in gen.at(&slots, layer, 2) {
+            if f(&d).is_break() {
+                return;
+            }
+        }
+    }
+}
+
+/// An unlabelled topology with its symmetry factor 1/|Aut|.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Topology {
+    /// The tree, slots numbered in depth-first order.
+    pub tree: Node,
+    pub automorphisms: u128,
+}
+
+struct Unlabelled {
+    memo: HashMap<(usize, usize), Vec<Node>>,
+}
+
+impl Unlabelled {
+    /// Shapes with `n` leaves and top strictly below layer `below`, sorted.
+    fn below(&mut self, n: usize, below: usize) -> Vec<Node> {
+        if n == 1 {
+            return vec![Node::Leaf(0)];
+        }
+        if let Some(v) = self.memo.get(&(n, below)) {
+            return v.clone();
+        }
+        let mut out = Vec::new();
+        for layer in 1..below {
+            out.extend(self.at(n, layer, 2));
+        }
+        out.sort_unstable();
+        self.memo.insert((n, below), out.clone());
+        out
+    }
+
+    /// Shapes with top vertex in `layer` and at least `min_legs` children.
+    fn at(&mut self, n: usize, layer: usize, min_legs: usize) -> Vec<Node> {
+        // Candidate children: every shape below `layer` with fewer than n leaves (n for a
+        // single child only when min_legs = 1), ordered descending; pick non-increasing sequences.
+        let mut cands: Vec<Node> = Vec::new();
+        for k in 1..=n {
+            cands.extend(self.below(k, layer));
+        }
+        cands.sort_unstable_by(|a, b| b.cmp(a));
+        let sizes: Vec<usize> = cands.iter().map(Node::order).collect();
+        let mut out = Vec::new();
+        let mut stack: Vec<usize> = Vec::new();
+        fn rec(cands: &[Node], sizes: &[usize], start: usize, left: usize, min_legs: usize, layer: usize, stack: &mut Vec<usize>, out: &mut Vec<Node>) {
+            if left == 0 {
+                if stack.len() >= min_legs {
+                    out.push(Node::Vertex { layer, children: stack.iter().map(|&i| cands[i].clone()).collect() });
+                }
+                return;
+            }
+            for i in start..cands.len() {
+                if sizes[i] <= left {
+                    stack.push(i);
+                    rec(cands, sizes, i, left - sizes[i], min_legs, layer, stack, out);
+                    stack.pop();
+                }
+            }
+        }
+        rec(&cands, &sizes, 0, n, min_legs, layer, &mut stack, &mut out);
+        out
+    }
+}
+
+/// All unlabelled topologies of order `n` with their symmetry factors.
+pub fn unlabelled(n: usize, hidden: usize, output_activation: bool) -> Vec<Topology> {
+    if n == 0 {
+        return vec![];
+    }
+    let mut gen = Unlabelled { memo: HashMap::new() };
+    let shapes = if output_activation { gen.at(n, hidden + 1, 1) } else { gen.below(n, hidden + 1) };
+    shapes.into_iter().map(|s| Topology { automorphisms: s.automorphisms(), tree: s.relabel() }).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::count::{labelled_counts, unlabelled_counts};
+    use super::*;
+    use num_bigint::BigUint;
+
+    fn n_labelled(n: usize, h: usize, out: bool) -> usize {
+        let mut c = 0;
+        for_each_labelled(n, h, out, |_| {
+            c += 1;
+            ControlFlow::Continue(())
+        });
+        c
+    }
+
+    #[test]
+    fn enumeration_matches_the_generating_functions() {
+        for h in 1..=4 {
+            for n in 1..=6 {
+                for out in [false, true] {
+                    let lab = labelled_counts(n, h, out)[n].clone();
+                    assert_eq!(BigUint::from(n_labelled(n, h, out)), lab, "labelled n={n} H={h} out={out}");
+                    let un = unlabelled_counts(n, h, out)[n].clone();
+                    assert_eq!(BigUint::from(unlabelled(n, h, out).len()), un, "unlabelled n={n} H={h} out={out}");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn orbit_stabiliser_each_topology_has_n_over_aut_labellings() {
+        // Group labelled diagrams by shape: each group has n!/|Aut| members.
+        for (n, h) in [(4, 3), (5, 2), (5, 3)] {
+            let mut groups: HashMap<Node, u128> = HashMap::new();
+            for_each_labelled(n, h, false, |d| {
+                *groups.entry(d.shape()).or_default() += 1;
+                ControlFlow::Continue(())
+            });
+            let fact: u128 = (1..=n as u128).product();
+            for t in unlabelled(n, h, false) {
+                assert_eq!(groups[&t.tree.shape()], fact / t.automorphisms, "{}", t.tree.text());
+            }
+        }
+    }
+
+    #[test]
+    fn symmetry_factors_of_the_theory_examples() {
+        // H = 3, n = 3: a 3-leg vertex has |Aut| = 6; a 2-leg vertex with a leaf and a 2-leg
+        // sub-vertex has |Aut| = 2.
+        let t = unlabelled(3, 3, false);
+        for x in &t {
+            match &x.tree {
+                Node::Vertex { children, .. } if children.len() == 3 => assert_eq!(x.automorphisms, 6),
+                _ => assert_eq!(x.automorphisms, 2),
+            }
+        }
+        assert_eq!(t.len(), 6);
+    }
+}

@@ -1,0 +1,99 @@
+//! The model-spec language: grammar (`grammar/feynn.pest`), parser and syntax tree.
+//!
+//! The grammar is documented in `book/src/dsl.md`. Parsing produces a [`SpecFile`];
+//! [`crate::model`] turns it into validated models. Every error carries the file, line,
+//! column and span of the offending text (see [`crate::error::SpecError`]).
+
+pub mod expr;
+mod parser;
+
+pub use expr::Expr;
+pub use parser::parse_spec;
+
+/// A byte range in the spec source.
+pub type Span = (usize, usize);
+
+/// A width: a concrete number, or a symbol for general-width (index) form.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Width {
+    Fixed(usize),
+    Symbol(String),
+}
+
+impl std::fmt::Display for Width {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Width::Fixed(n) => write!(f, "{n}"),
+            Width::Symbol(s) => f.write_str(s),
+        }
+    }
+}
+
+/// How a layer names its activation.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ActRef {
+    /// A built-in (`tanh`) or a user-defined activation (`quad`).
+    Named(String, Span),
+    /// An inline expression in `z`: `layer 8 (z + 0.1*z^2)`.
+    Inline(Expr, Span),
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct LayerAst {
+    pub width: Width,
+    pub width_span: Span,
+    pub act: Option<ActRef>,
+    pub params: Option<(String, String)>,
+    pub span: Span,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct ActivationDef {
+    pub name: String,
+    pub var: String,
+    pub body: Expr,
+    pub span: Span,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct LetDef {
+    pub name: String,
+    pub value: Expr,
+    pub span: Span,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Binding {
+    pub param: String,
+    pub tensor: String,
+    pub span: Span,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct ModelAst {
+    pub name: String,
+    pub span: Span,
+    pub input: Option<(Width, Span)>,
+    pub layers: Vec<LayerAst>,
+    pub output: Option<LayerAst>,
+    pub weights: Option<(String, Span)>,
+    pub binds: Vec<Binding>,
+    pub lets: Vec<LetDef>,
+}
+
+/// A parsed spec file, with its source kept for diagnostics.
+#[derive(Debug, Clone)]
+pub struct SpecFile {
+    pub path: String,
+    pub source: String,
+    pub activations: Vec<ActivationDef>,
+    pub lets: Vec<LetDef>,
+    pub models: Vec<ModelAst>,
+}
+
+impl SpecFile {
+    /// A diagnostic pointing at `span` of this file.
+    pub fn error(&self, span: Span, message: impl Into<String>, help: Option<String>) -> crate::error::SpecError {
+        crate::error::SpecError::new(&self.path, &self.source, span, message.into(), help)
+    }
+}

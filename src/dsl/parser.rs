@@ -1,0 +1,293 @@
+use pest::iterators::Pair;
+use pest::pratt_parser::{Assoc, Op, PrattParser};
+use pest::Parser;
+use pest_derive::Parser;
+
+use super::*;
+use crate::error::SpecError;
+
+#[derive(Parser)]
+#[grammar = "../grammar/feynn.pest"]
+struct SpecParser;
+
+fn span_of(p: &Pair<Rule>) -> Span {
+    (p.as_span().start(), p.as_span().end())
+}
+
+/// Parse spec text. `path` is used in diagnostics only.
+pub fn parse_spec(path: &str, source: &str) -> Result<SpecFile, SpecError> {
+    let mut file = SpecFile {
+        path: path.to_string(),
+        source: source.to_string(),
+        activations: vec![],
+        lets: vec![],
+        models: vec![],
+    };
+    let pairs = SpecParser::parse(Rule::file, source).map_err(|e| pest_error(&file, e))?;
+    let top = pairs.into_iter().next().expect("file rule");
+    for item in top.into_inner() {
+        match item.as_rule() {
+            Rule::activation_def => {
+                let span = span_of(&item);
+                let mut it = item.into_inner();
+                let name = it.next().unwrap().as_str().to_string();
+                let var = it.next().unwrap().as_str().to_string();
+                let body = build_expr(it.next().unwrap());
+                file.activations.push(ActivationDef { name, var, body, span });
+            }
+            Rule::let_stmt => file.lets.push(build_let(item)),
+            Rule::model => {
+                let m = build_model(&file, item)?;
+                file.models.push(m);
+            }
+            Rule::EOI => {}
+            r => unreachable!("unexpected rule {r:?}"),
+        }
+    }
+    Ok(file)
+}
+
+fn build_let(p: Pair<Rule>) -> LetDef {
+    let span = span_of(&p);
+    let mut it = p.into_inner();
+    let name = it.next().unwrap().as_str().to_string();
+    let value = build_expr(it.next().unwrap());
+    LetDef { name, value, span }
+}
+
+fn build_width(file: &SpecFile, p: Pair<Rule>) -> Result<(Width, Span), SpecError> {
+    let span = span_of(&p);
+    let inner = p.into_inner().next().unwrap();
+    let w = match inner.as_rule() {
+        Rule::integer => {
+            let n: usize = inner.as_str().parse().map_err(|_| {
+                file.error(span, "width is too large", Some("widths are neuron counts, e.g. `layer 32 tanh`".into()))
+            })?;
+            if n == 0 {
+                return Err(file.error(span, "a width must be at least 1", Some("give the number of neurons, e.g. `layer 32 tanh`".into())));
+            }
+            Width::Fixed(n)
+        }
+        _ => Width::Symbol(inner.as_str().to_string()),
+    };
+    Ok((w, span))
+}
+
+fn build_layer(file: &SpecFile, p: Pair<Rule>) -> Result<LayerAst, SpecError> {
+    let span = span_of(&p);
+    let mut it = p.into_inner();
+    let (width, width_span) = build_width(file, it.next().unwrap())?;
+    let mut layer = LayerAst { width, width_span, act: None, params: None, span };
+    for q in it {
+        match q.as_rule() {
+            Rule::act_ref => {
+                let inner = q.into_inner().next().unwrap();
+                let s = span_of(&inner);
+                layer.act = Some(match inner.as_rule() {
+                    Rule::inline_act => ActRef::Inline(build_expr(inner.into_inner().next().unwrap()), s),
+                    _ => ActRef::Named(inner.as_str().to_string(), s),
+                });
+            }
+            Rule::param_names => {
+                let mut names = q.into_inner().map(|n| n.as_str().to_string());
+                layer.params = Some((names.next().unwrap(), names.next().unwrap()));
+            }
+            r => unreachable!("unexpected rule {r:?}"),
+        }
+    }
+    Ok(layer)
+}
+
+fn build_model(file: &SpecFile, p: Pair<Rule>) -> Result<ModelAst, SpecError> {
+    let span = span_of(&p);
+    let mut it = p.into_inner();
+    let name = it.next().unwrap().as_str().to_string();
+    let mut m = ModelAst { name, span, input: None, layers: vec![], output: None, weights: None, binds: vec![], lets: vec![] };
+    for stmt in it {
+        let s = span_of(&stmt);
+        match stmt.as_rule() {
+            Rule::input_stmt => {
+                if m.input.is_some() {
+                    return Err(file.error(s, "the input dimension is given twice", Some("keep one `input` line per model".into())));
+                }
+                m.input = Some(build_width(file, stmt.into_inner().next().unwrap())?);
+            }
+            Rule::layer_stmt => {
+                if m.output.is_some() {
+                    return Err(file.error(s, "a hidden layer after the output layer", Some("`output` must be the last layer".into())));
+                }
+                m.layers.push(build_layer(file, stmt)?);
+            }
+            Rule::output_stmt => {
+                if m.output.is_some() {
+                    return Err(file.error(s, "the output layer is given twice", Some("keep one `output` line per model".into())));
+                }
+                m.output = Some(build_layer(file, stmt)?);
+            }
+            Rule::weights_stmt => {
+                let raw = stmt.into_inner().next().unwrap().as_str();
+                m.weights = Some((raw[1..raw.len() - 1].to_string(), s));
+            }
+            Rule::bind_stmt => {
+                let mut parts = stmt.into_inner();
+                while let (Some(a), Some(b)) = (parts.next(), parts.next()) {
+                    let raw = b.as_str();
+                    m.binds.push(Binding {
+                        param: a.as_str().to_string(),
+                        tensor: raw[1..raw.len() - 1].to_string(),
+                        span: (a.as_span().start(), b.as_span().end()),
+                    });
+                }
+            }
+            Rule::let_stmt => m.lets.push(build_let(stmt)),
+            r => unreachable!("unexpected rule {r:?}"),
+        }
+    }
+    Ok(m)
+}
+
+fn pratt() -> PrattParser<Rule> {
+    PrattParser::new()
+        .op(Op::infix(Rule::add, Assoc::Left) | Op::infix(Rule::sub, Assoc::Left))
+        .op(Op::infix(Rule::mul, Assoc::Left) | Op::infix(Rule::div, Assoc::Left))
+        .op(Op::prefix(Rule::neg))
+        .op(Op::infix(Rule::pow, Assoc::Right))
+}
+
+fn build_expr(p: Pair<Rule>) -> Expr {
+    let pratt = pratt();
+    parse_expr_pairs(&pratt, p)
+}
+
+fn parse_expr_pairs(pratt: &PrattParser<Rule>, p: Pair<Rule>) -> Expr {
+    pratt
+        .map_primary(|q| match q.as_rule() {
+            Rule::number => Expr::Num(q.as_str().parse().unwrap_or(f64::NAN), q.as_str().to_string()),
+            Rule::ident => Expr::Var(q.as_str().to_string()),
+            Rule::expr => parse_expr_pairs(pratt, q),
+            Rule::call => {
+                let mut it = q.into_inner();
+                let f = it.next().unwrap().as_str().to_string();
+                Expr::Call(f, it.map(|a| parse_expr_pairs(pratt, a)).collect())
+            }
+            r => unreachable!("unexpected primary {r:?}"),
+        })
+        .map_prefix(|_, rhs| Expr::Neg(Box::new(rhs)))
+        .map_infix(|lhs, op, rhs| {
+            let (l, r) = (Box::new(lhs), Box::new(rhs));
+            match op.as_rule() {
+                Rule::add => Expr::Add(l, r),
+                Rule::sub => Expr::Sub(l, r),
+                Rule::mul => Expr::Mul(l, r),
+                Rule::div => Expr::Div(l, r),
+                _ => Expr::Pow(l, r),
+            }
+        })
+        .parse(p.into_inner())
+}
+
+fn rule_name(r: &Rule) -> String {
+    match r {
+        Rule::EOI => "end of file".into(),
+        Rule::ident => "a name".into(),
+        Rule::integer => "a whole number".into(),
+        Rule::number => "a number".into(),
+        Rule::string => "a quoted file or tensor name".into(),
+        Rule::width => "a width (a number or a symbol)".into(),
+        Rule::act_ref => "an activation (tanh, sigmoid, ..., or `(expression in z)`)".into(),
+        Rule::expr | Rule::primary => "an expression".into(),
+        Rule::model => "`model NAME { ... }`".into(),
+        Rule::activation_def => "`activation NAME(z) = ...`".into(),
+        Rule::let_stmt => "`let NAME = VALUE`".into(),
+        Rule::input_stmt => "`input`".into(),
+        Rule::layer_stmt => "`layer`".into(),
+        Rule::output_stmt => "`output`".into(),
+        Rule::weights_stmt => "`weights`".into(),
+        Rule::bind_stmt => "`bind`".into(),
+        Rule::param_names => "`params(W, b)`".into(),
+        Rule::add | Rule::sub | Rule::mul | Rule::div | Rule::pow => "an operator".into(),
+        other => format!("{other:?}"),
+    }
+}
+
+fn pest_error(file: &SpecFile, e: pest::error::Error<Rule>) -> SpecError {
+    use pest::error::{ErrorVariant, InputLocation};
+    let span = match e.location {
+        InputLocation::Pos(p) => (p, (p + 1).min(file.source.len()).max(p)),
+        InputLocation::Span((a, b)) => (a, b),
+    };
+    let message = match &e.variant {
+        ErrorVariant::ParsingError { positives, negatives } => {
+            let mut pos: Vec<String> = positives.iter().map(rule_name).collect();
+            pos.dedup();
+            if !pos.is_empty() {
+                format!("expected {}", pos.join(", or "))
+            } else if !negatives.is_empty() {
+                let neg: Vec<String> = negatives.iter().map(rule_name).collect();
+                format!("unexpected {}", neg.join(", "))
+            } else {
+                "syntax error".into()
+            }
+        }
+        ErrorVariant::CustomError { message } => message.clone(),
+    };
+    let found = file.source.get(span.0..).and_then(|s| s.split_whitespace().next()).unwrap_or("");
+    let help = if found.is_empty() {
+        Some("the file ends here; is a `}` missing?".to_string())
+    } else {
+        Some(format!(
+            "found `{}`; a model reads `model NAME {{ input D  layer W ACT ...  output K }}` (see `feynn help dsl` or book/src/dsl.md)",
+            found.chars().take(24).collect::<String>()
+        ))
+    };
+    file.error(span, message, help)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_a_model_with_everything() {
+        let src = r#"
+// two models and a user activation
+activation quad(z) = z + a*z^2
+let a = 0.25
+model m1 {
+  input 3
+  layer 4 tanh params(A1, c1)
+  layer n quad
+  layer 5 (z + 0.1*z^3)
+  output 1
+  weights "w.safetensors"
+  bind A1 = "0.weight", c1 <- "0.bias"
+}
+model m2 { input d  layer 2 sigma  output 2 sigmoid }
+"#;
+        let f = parse_spec("t.fnn", src).unwrap();
+        assert_eq!(f.models.len(), 2);
+        assert_eq!(f.activations[0].body.to_string(), "z + a*z^2");
+        let m = &f.models[0];
+        assert_eq!(m.layers.len(), 3);
+        assert_eq!(m.layers[1].width, Width::Symbol("n".into()));
+        assert_eq!(m.layers[0].params, Some(("A1".into(), "c1".into())));
+        assert_eq!(m.binds.len(), 2);
+        assert!(matches!(&m.layers[2].act, Some(ActRef::Inline(e, _)) if e.to_string() == "z + 0.1*z^3"));
+        assert_eq!(f.models[1].input.as_ref().unwrap().0, Width::Symbol("d".into()));
+    }
+
+    #[test]
+    fn power_is_right_associative_and_binds_tighter_than_minus() {
+        let f = parse_spec("t", "let a = -2^3^2\nlet b = 1 - 2 - 3").unwrap();
+        assert_eq!(f.lets[0].value.eval(&|_| None), Some(-(2f64.powf(9.0))));
+        assert_eq!(f.lets[1].value.eval(&|_| None), Some(-4.0));
+    }
+
+    #[test]
+    fn syntax_error_has_line_and_column() {
+        let err = parse_spec("bad.fnn", "model m {\n  input 3\n  layer tanh\n}").unwrap_err();
+        let msg = err.to_string();
+        // `tanh` reads as a symbolic width, so the activation is missing at the `}`.
+        assert!(msg.starts_with("bad.fnn:4:1: expected an activation"), "{msg}");
+    }
+}

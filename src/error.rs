@@ -1,0 +1,95 @@
+//! Errors. Every failure the user can cause is an [`Error`] with a clear message;
+//! the CLI maps them to exit code 2 ("bad input").
+
+use miette::{Diagnostic, NamedSource, SourceSpan};
+
+/// A diagnostic anchored in a spec file: `file:line:col: message`, a caret under the span, a hint.
+#[derive(Debug, thiserror::Error, Diagnostic)]
+#[error("{location}: {message}")]
+pub struct SpecError {
+    pub location: String,
+    pub message: String,
+    #[source_code]
+    pub src: NamedSource<String>,
+    #[label("here")]
+    pub span: SourceSpan,
+    #[help]
+    pub help: Option<String>,
+}
+
+impl SpecError {
+    pub fn new(path: &str, source: &str, span: (usize, usize), message: String, help: Option<String>) -> Self {
+        let start = span.0.min(source.len());
+        let end = span.1.clamp(start, source.len());
+        let (line, col) = line_col(source, start);
+        SpecError {
+            location: format!("{path}:{line}:{col}"),
+            message,
+            src: NamedSource::new(path, source.to_string()),
+            span: (start, end - start).into(),
+            help,
+        }
+    }
+}
+
+/// 1-based line and column (in characters) of a byte offset.
+pub fn line_col(source: &str, offset: usize) -> (usize, usize) {
+    let before = &source[..offset.min(source.len())];
+    let line = before.matches('\n').count() + 1;
+    let col = before.rsplit('\n').next().map(|l| l.chars().count()).unwrap_or(0) + 1;
+    (line, col)
+}
+
+/// Every error of the library.
+#[derive(Debug, thiserror::Error, Diagnostic)]
+pub enum Error {
+    #[error(transparent)]
+    #[diagnostic(transparent)]
+    Spec(#[from] Box<SpecError>),
+
+    #[error("cannot read {path}: {source}")]
+    Io { path: String, source: std::io::Error },
+
+    #[error("weights file {path}: {message}")]
+    #[diagnostic(help("{help}"))]
+    Weights { path: String, message: String, help: String },
+
+    #[error("tensor `{tensor}` in {path}: expected shape {expected}, found {found}")]
+    #[diagnostic(help("the spec says this parameter has shape {expected}; check the layer widths or the `bind` lines"))]
+    Shape { path: String, tensor: String, expected: String, found: String },
+
+    #[error("refused: {what} would need about {predicted}, above the limit of {limit}")]
+    #[diagnostic(help("{help}"))]
+    TooLarge { what: String, predicted: String, limit: String, help: String },
+
+    #[error("{0}")]
+    #[diagnostic(help("{1}"))]
+    Invalid(String, String),
+}
+
+impl From<SpecError> for Error {
+    fn from(e: SpecError) -> Self {
+        Error::Spec(Box::new(e))
+    }
+}
+
+impl Error {
+    /// A usage error with a hint.
+    pub fn invalid(message: impl Into<String>, help: impl Into<String>) -> Self {
+        Error::Invalid(message.into(), help.into())
+    }
+}
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// Human-readable byte count.
+pub fn human_bytes(b: f64) -> String {
+    const U: [&str; 5] = ["B", "KiB", "MiB", "GiB", "TiB"];
+    let mut v = b;
+    let mut i = 0;
+    while v >= 1024.0 && i + 1 < U.len() {
+        v /= 1024.0;
+        i += 1;
+    }
+    format!("{v:.1} {}", U[i])
+}

@@ -1,0 +1,20 @@
+//! # feynn — Feynman rules for neural networks
+//!
+//! Taylor coefficients of multilayer perceptrons to any order, as diagrams (propagators and
+//! vertices), in closed form and as numbers. The data flow is the module order:
+//!
+//! `dsl` (spec text) → `model` (validated MLP, weights) → `diagrams` (petgraph) →
+//! `symbolic` (Symbolica closed forms, optional feature) | `numeric` (ndarray) → `export`.
+//!
+//! The CLI (`src/main.rs`, `src/cli/`) is a thin layer over this library.
+
+pub mod diagrams;
+pub mod dsl;
+pub mod error;
+pub mod export;
+pub mod model;
+pub mod numeric;
+#[cfg(feature = "symbolic")]
+pub mod symbolic;
+
+pub use error::{Error, Result};

@@ -1,0 +1,125 @@
+//! Writing a spec for a checkpoint: PyTorch `nn.Sequential(Linear, Act, …, Linear)` state dicts
+//! (`0.weight` [out,in], `0.bias`, `2.weight`, …, any common prefix) and JSON layer lists.
+
+use std::path::Path;
+
+use super::activation::Builtin;
+use super::weights::TensorStore;
+use crate::error::{Error, Result};
+
+/// The linear layers found in a store: (weight name, bias name, [out, in]) in order.
+pub fn linear_layers(store: &TensorStore) -> Result<Vec<(String, String, [usize; 2])>> {
+    let mut found: Vec<(u64, String, String)> = Vec::new();
+    for name in store.tensors.keys() {
+        let Some(stem) = name.strip_suffix(".weight") else { continue };
+        let (prefix, idx) = match stem.rsplit_once('.') {
+            Some((p, i)) => (format!("{p}."), i),
+            None => (String::new(), stem),
+        };
+        if let Ok(k) = idx.parse::<u64>() {
+            found.push((k, name.clone(), format!("{prefix}{idx}.bias")));
+        }
+    }
+    found.sort();
+    if found.is_empty() {
+        let names: Vec<&str> = store.tensors.keys().map(|s| s.as_str()).take(10).collect();
+        return Err(Error::Weights {
+            path: store.path.clone(),
+            message: "no `N.weight` tensors (nn.Sequential linear layers) found".into(),
+            help: format!("the file holds: {}; write the spec by hand with `bind` lines", names.join(", ")),
+        });
+    }
+    let mut layers = Vec::new();
+    let mut prev: Option<usize> = None;
+    for (_, w, b) in found {
+        let t = &store.tensors[&w];
+        if t.shape.len() != 2 {
+            return Err(Error::Shape { path: store.path.clone(), tensor: w, expected: "[out, in]".into(), found: format!("{:?}", t.shape) });
+        }
+        let (o, i) = (t.shape[0], t.shape[1]);
+        if let Some(p) = prev {
+            if p != i {
+                return Err(Error::Shape { path: store.path.clone(), tensor: w, expected: format!("[{o}, {p}] (input = previous layer's output)"), found: format!("{:?}", t.shape) });
+            }
+        }
+        match store.tensors.get(&b) {
+            Some(bt) if bt.shape == vec![o] => {}
+            Some(bt) => return Err(Error::Shape { path: store.path.clone(), tensor: b, expected: format!("[{o}]"), found: format!("{:?}", bt.shape) }),
+            None => {
+                return Err(Error::Weights { path: store.path.clone(), message: format!("`{w}` has no bias `{b}`"), help: "feynn expects Linear layers with bias=True".into() })
+            }
+        }
+        prev = Some(o);
+        layers.push((w, b, [o, i]));
+    }
+    Ok(layers)
+}
+
+/// The spec text for a checkpoint.
+pub fn spec_for(store: &TensorStore, weights: &Path, name: &str, activation: Option<&str>, output_activation: Option<&str>, spec_dir: Option<&Path>) -> Result<String> {
+    let layers = linear_layers(store)?;
+    let hidden = layers.len() - 1;
+    let acts: Vec<String> = match activation {
+        Some(list) => {
+            let v: Vec<String> = list.split(',').map(|s| s.trim().to_string()).collect();
+            if v.len() == 1 {
+                vec![v[0].clone(); hidden]
+            } else if v.len() == hidden {
+                v
+            } else {
+                return Err(Error::invalid(
+                    format!("--activation lists {} names, the checkpoint has {hidden} hidden layers", v.len()),
+                    "give one name for all hidden layers or one per hidden layer",
+                ));
+            }
+        }
+        None if store.activations.len() >= hidden => (0..hidden).map(|l| store.activations[&l].clone()).collect(),
+        None => return Err(Error::invalid("the checkpoint does not say which activation it uses", "give --activation tanh (or a comma-separated list, one per hidden layer)")),
+    };
+    for a in acts.iter().chain(output_activation.iter().map(|s| *s).map(|s| s.to_string()).collect::<Vec<_>>().iter()) {
+        if Builtin::from_name(a).is_none() {
+            let known: Vec<&str> = Builtin::ALL.iter().map(|b| b.name()).collect();
+            return Err(Error::invalid(format!("unknown activation `{a}`"), format!("built-ins: {}", known.join(", "))));
+        }
+    }
+    let wpath = relative_to(weights, spec_dir);
+    let mut s = format!("// written by `feynn import` from {}\nmodel {name} {{\n  input {}\n", weights.display(), layers[0].2[1]);
+    for (l, (_, _, shape)) in layers.iter().enumerate() {
+        if l < hidden {
+            s += &format!("  layer {} {}\n", shape[0], acts[l]);
+        } else {
+            s += &format!("  output {}{}\n", shape[0], output_activation.map(|a| format!(" {a}")).unwrap_or_default());
+        }
+    }
+    s += &format!("  weights \"{wpath}\"\n");
+    let binds: Vec<String> = layers
+        .iter()
+        .enumerate()
+        .flat_map(|(l, (w, b, _))| {
+            let k = l + 1;
+            let mut v = vec![];
+            if *w != format!("{}.weight", 2 * l) {
+                v.push(format!("W{k} = \"{w}\""));
+            }
+            if *b != format!("{}.bias", 2 * l) {
+                v.push(format!("b{k} = \"{b}\""));
+            }
+            v
+        })
+        .collect();
+    if !binds.is_empty() {
+        s += &format!("  bind {}\n", binds.join(", "));
+    }
+    s += "}\n";
+    Ok(s)
+}
+
+fn relative_to(p: &Path, dir: Option<&Path>) -> String {
+    let abs = |x: &Path| std::fs::canonicalize(x).unwrap_or_else(|_| x.to_path_buf());
+    let target = abs(p);
+    let base = abs(dir.filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new(".")));
+    match target.strip_prefix(&base) {
+        Ok(r) => r.display().to_string(),
+        Err(_) => target.display().to_string(),
+    }
+}

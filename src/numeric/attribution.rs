@@ -1,0 +1,32 @@
+//! Per-diagram attribution: how much each topology contributes to each Taylor coefficient.
+//!
+//! c_α = (1/α!) Σ_{labelled diagrams d} value_d(slots = α); grouping the labelled diagrams by
+//! their unlabelled shape splits every coefficient into the contributions of the topologies.
+
+use std::collections::HashMap;
+use std::ops::ControlFlow;
+
+use super::{Basis, Propagators};
+use crate::diagrams::{for_each_labelled, unlabelled, Node, Topology};
+use crate::error::Result;
+use crate::model::Network;
+
+/// For one order n and output o: each topology with its contribution to every coefficient of
+/// degree n (in basis order, restricted to degree n).
+pub fn attribute(net: &Network, x0: &[f64], n: usize, basis: &Basis, o: usize) -> Result<Vec<(Topology, Vec<f64>)>> {
+    let props = Propagators::new(net, x0, n)?;
+    let out_act = net.activations.last().map(|a| a.is_some()).unwrap_or(false);
+    let h = net.hidden_layers();
+    let monos: Vec<&Vec<u32>> = basis.monomials.iter().filter(|m| m.len() == n).collect();
+    let topos = unlabelled(n, h, out_act);
+    let pos: HashMap<Node, usize> = topos.iter().enumerate().map(|(i, t)| (t.tree.shape(), i)).collect();
+    let mut contrib = vec![vec![0.0; monos.len()]; topos.len()];
+    for_each_labelled(n, h, out_act, |d| {
+        let t = pos[&d.shape()];
+        for (k, m) in monos.iter().enumerate() {
+            contrib[t][k] += props.diagram_value(d, o, m) / Basis::alpha_factorial(m);
+        }
+        ControlFlow::Continue(())
+    });
+    Ok(topos.into_iter().zip(contrib).collect())
+}

@@ -1,0 +1,170 @@
+//! Monomials h^α of degree ≤ N in d variables, written as sorted index lists with
+//! repetition (`[0,0,2]` is h0²·h2), and the truncated product table between them.
+
+use std::collections::HashMap;
+
+use crate::error::{human_bytes, Error, Result};
+
+/// The graded basis: degree 0 (`[]`), then degree 1, …, each degree in lexicographic order.
+#[derive(Debug, Clone)]
+pub struct Basis {
+    pub d: usize,
+    pub order: usize,
+    pub monomials: Vec<Vec<u32>>,
+    index: HashMap<Vec<u32>, u32>,
+    /// For each non-constant monomial a: the pairs (b, a·b) with b non-constant and deg(a·b) ≤ N.
+    pub products: Vec<Vec<(u32, u32)>>,
+}
+
+/// Number of monomials of degree ≤ n in d variables: C(d+n, n), or None on overflow.
+pub fn count_monomials(d: usize, n: usize) -> Option<u128> {
+    let mut c: u128 = 1;
+    for k in 1..=n as u128 {
+        c = c.checked_mul(d as u128 + k)? / k;
+    }
+    Some(c)
+}
+
+/// Number of (a, b) product pairs the table holds.
+fn count_products(d: usize, n: usize) -> Option<u128> {
+    let per: Vec<u128> = (0..=n).map(|k| count_monomials(d, k).map(|c| c - if k == 0 { 0 } else { count_monomials(d, k - 1).unwrap() })).collect::<Option<_>>()?;
+    let mut total: u128 = 0;
+    for i in 1..=n {
+        for j in 1..=n - i {
+            total = total.checked_add(per[i].checked_mul(per[j])?)?;
+        }
+    }
+    Some(total)
+}
+
+/// Predicted bytes to expand a network of maximal width `w` to order n in d inputs.
+pub fn predicted_bytes(d: usize, n: usize, w: usize) -> Option<f64> {
+    let m = count_monomials(d, n)? as f64;
+    let p = count_products(d, n)? as f64;
+    Some(m * 8.0 * (2.0 * w as f64 + 4.0) + m * 40.0 + p * 8.0)
+}
+
+impl Basis {
+    /// Build the basis, refusing (before allocating) when it would exceed `limit_bytes`.
+    pub fn new(d: usize, order: usize, width: usize, limit_bytes: f64) -> Result<Basis> {
+        let predicted = predicted_bytes(d, order, width).unwrap_or(f64::INFINITY);
+        if predicted > limit_bytes {
+            return Err(Error::TooLarge {
+                what: format!("the order-{order} Taylor tensor of a {d}-input network (width {width})"),
+                predicted: human_bytes(predicted),
+                limit: human_bytes(limit_bytes),
+                help: format!(
+                    "{} monomials; lower --order, expand in fewer inputs, or raise --memory-limit",
+                    count_monomials(d, order).map_or("too many".into(), |c| c.to_string())
+                ),
+            });
+        }
+        let mut monomials: Vec<Vec<u32>> = vec![vec![]];
+        let mut start = 0;
+        for _deg in 1..=order {
+            let end = monomials.len();
+            for m in start..end {
+                let last = monomials[m].last().copied().unwrap_or(0);
+                for i in last..d as u32 {
+                    let mut v = monomials[m].clone();
+                    v.push(i);
+                    monomials.push(v);
+                }
+            }
+            start = end;
+        }
+        let index: HashMap<Vec<u32>, u32> = monomials.iter().enumerate().map(|(i, m)| (m.clone(), i as u32)).collect();
+        let mut products = vec![vec![]; monomials.len()];
+        for (a, ma) in monomials.iter().enumerate().skip(1) {
+            for (b, mb) in monomials.iter().enumerate().skip(1) {
+                if ma.len() + mb.len() > order {
+                    break; // graded order: later b have higher degree
+                }
+                let mut m: Vec<u32> = ma.iter().chain(mb).copied().collect();
+                m.sort_unstable();
+                products[a].push((b as u32, index[&m]));
+            }
+        }
+        Ok(Basis { d, order, monomials, index, products })
+    }
+
+    pub fn len(&self) -> usize {
+        self.monomials.len()
+    }
+    pub fn is_empty(&self) -> bool {
+        self.monomials.is_empty()
+    }
+    pub fn index_of(&self, m: &[u32]) -> Option<usize> {
+        self.index.get(m).map(|&i| i as usize)
+    }
+    /// α! = Π (multiplicity of each index)!
+    pub fn alpha_factorial(m: &[u32]) -> f64 {
+        let mut f = 1.0;
+        let mut run = 1;
+        for w in m.windows(2) {
+            if w[0] == w[1] {
+                run += 1;
+                f *= run as f64;
+            } else {
+                run = 1;
+            }
+        }
+        f
+    }
+
+    /// out = p · q truncated at the basis order, for p without constant term.
+    pub fn mul_into(&self, p: &[f64], q: &[f64], out: &mut [f64]) {
+        let q0 = q[0];
+        out[0] = 0.0;
+        for i in 1..out.len() {
+            out[i] = p[i] * q0;
+        }
+        for (a, pairs) in self.products.iter().enumerate().skip(1) {
+            let pa = p[a];
+            if pa == 0.0 {
+                continue;
+            }
+            for &(b, c) in pairs {
+                out[c as usize] += pa * q[b as usize];
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn counts_match_binomials() {
+        let b = Basis::new(64, 2, 1, 1e12).unwrap();
+        assert_eq!(b.len(), 1 + 64 + 2080);
+        assert_eq!(count_monomials(64, 3).unwrap() - count_monomials(64, 2).unwrap(), 45760);
+        assert_eq!(b.monomials[65], vec![0, 0]);
+        assert_eq!(Basis::alpha_factorial(&[0, 0, 2, 2, 2]), 12.0);
+    }
+
+    #[test]
+    fn product_matches_direct_expansion() {
+        // (h0 + 2 h1)·(1 + h0 h1) = h0 + 2h1 + h0²h1 + 2h0h1² truncated at order 3
+        let b = Basis::new(2, 3, 1, 1e12).unwrap();
+        let mut p = vec![0.0; b.len()];
+        p[b.index_of(&[0]).unwrap()] = 1.0;
+        p[b.index_of(&[1]).unwrap()] = 2.0;
+        let mut q = vec![0.0; b.len()];
+        q[0] = 1.0;
+        q[b.index_of(&[0, 1]).unwrap()] = 1.0;
+        let mut out = vec![0.0; b.len()];
+        b.mul_into(&p, &q, &mut out);
+        assert_eq!(out[b.index_of(&[0, 0, 1]).unwrap()], 1.0);
+        assert_eq!(out[b.index_of(&[0, 1, 1]).unwrap()], 2.0);
+        assert_eq!(out[b.index_of(&[1]).unwrap()], 2.0);
+        assert_eq!(out.iter().sum::<f64>(), 6.0);
+    }
+
+    #[test]
+    fn refuses_before_allocating() {
+        let e = Basis::new(1000, 8, 100, 1e9).unwrap_err();
+        assert!(e.to_string().starts_with("refused:"), "{e}");
+    }
+}

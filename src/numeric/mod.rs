@@ -1,0 +1,137 @@
+//! Numbers: Taylor coefficients of a trained network at a point, to any order.
+//!
+//! Taylor-mode propagation (theory notes §2.8): every neuron carries the truncated polynomial
+//! z(x0 + h) in h over the sorted multi-indices of degree ≤ N; a linear layer is one matrix
+//! product, an activation is f(z0 + p) = Σ_k f^(k)(z0)/k! p^k evaluated by Horner's rule. This
+//! sums exactly all diagrams of every order at once. Symbolica is never touched here.
+
+pub mod attribution;
+pub mod basis;
+pub mod propagators;
+
+use ndarray::{Array1, Array2, Axis};
+use rayon::prelude::*;
+
+pub use basis::Basis;
+pub use propagators::Propagators;
+
+use crate::error::{Error, Result};
+use crate::model::Network;
+
+/// Default memory ceiling for one expansion (bytes).
+pub const DEFAULT_MEMORY_LIMIT: f64 = 8.0 * 1024.0 * 1024.0 * 1024.0;
+
+/// The Taylor coefficients c_α = ∂^α y(x0)/α! of every output, |α| ≤ order.
+#[derive(Debug, Clone)]
+pub struct Expansion {
+    pub point: Vec<f64>,
+    pub order: usize,
+    /// Shape [outputs, monomials]; columns follow `monomials`.
+    pub coefficients: Array2<f64>,
+}
+
+/// Options of an expansion.
+#[derive(Debug, Clone)]
+pub struct Options {
+    pub order: usize,
+    pub memory_limit: f64,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options { order: 2, memory_limit: DEFAULT_MEMORY_LIMIT }
+    }
+}
+
+/// Expands networks; holds the basis so that many points share it.
+pub struct Expander<'a> {
+    pub net: &'a Network,
+    pub basis: Basis,
+}
+
+impl<'a> Expander<'a> {
+    pub fn new(net: &'a Network, opts: &Options) -> Result<Expander<'a>> {
+        let width = net.widths().into_iter().max().unwrap_or(1);
+        let basis = Basis::new(net.inputs(), opts.order, width, opts.memory_limit)?;
+        // A concrete activation is needed everywhere (the generic σ has no numbers).
+        for a in net.activations.iter().flatten() {
+            a.derivatives(0.0, 0)?;
+        }
+        Ok(Expander { net, basis })
+    }
+
+    /// Multi-indices of the columns.
+    pub fn monomials(&self) -> &[Vec<u32>] {
+        &self.basis.monomials
+    }
+
+    /// Expand at x0.
+    pub fn expand(&self, x0: &[f64]) -> Result<Expansion> {
+        let net = self.net;
+        let (d, m, n) = (net.inputs(), self.basis.len(), self.basis.order);
+        if x0.len() != d {
+            return Err(Error::invalid(format!("the expansion point has {} coordinates, the network {d} inputs", x0.len()), "give one value per input with --at"));
+        }
+        if let Some(i) = x0.iter().position(|v| !v.is_finite()) {
+            return Err(Error::invalid(format!("coordinate {i} of the expansion point is not finite"), "use finite numbers"));
+        }
+        // a^(0)(h) = x0 + h
+        let mut a = Array2::<f64>::zeros((d, m));
+        for i in 0..d {
+            a[[i, 0]] = x0[i];
+            if n >= 1 {
+                a[[i, self.basis.index_of(&[i as u32]).unwrap()]] = 1.0;
+            }
+        }
+        for l in 0..net.weights.len() {
+            let mut z = net.weights[l].dot(&a);
+            z.column_mut(0).scaled_add(1.0, &net.biases[l]);
+            a = match &net.activations[l] {
+                None => z,
+                Some(act) => {
+                    let mut out = Array2::<f64>::zeros(z.raw_dim());
+                    let mut scratch = vec![0.0; m];
+                    for (row, mut orow) in z.axis_iter(Axis(0)).zip(out.axis_iter_mut(Axis(0))) {
+                        let z0 = row[0];
+                        let derivs = act.derivatives(z0, n)?;
+                        let mut p = row.to_vec();
+                        p[0] = 0.0;
+                        // Horner: acc = c_N; acc = c_k + p·acc for k = N-1 … 0, c_k = f^(k)(z0)/k!
+                        let mut fact = (1..=n).map(|k| k as f64).product::<f64>();
+                        let mut acc = vec![0.0; m];
+                        acc[0] = derivs[n] / fact;
+                        for k in (0..n).rev() {
+                            fact /= (k + 1) as f64;
+                            self.basis.mul_into(&p, &acc, &mut scratch);
+                            std::mem::swap(&mut acc, &mut scratch);
+                            acc[0] += derivs[k] / fact;
+                        }
+                        if !acc.iter().all(|v| v.is_finite()) {
+                            return Err(Error::invalid(
+                                format!("a non-finite Taylor coefficient appeared in layer {} (pre-activation {z0})", l + 1),
+                                "the activation or its derivatives overflow at this point",
+                            ));
+                        }
+                        orow.assign(&Array1::from_vec(acc));
+                    }
+                    out
+                }
+            };
+        }
+        Ok(Expansion { point: x0.to_vec(), order: n, coefficients: a })
+    }
+
+    /// Expand at many points on all cores; results in input order.
+    pub fn expand_many(&self, points: &[Vec<f64>]) -> Result<Vec<Expansion>> {
+        points.par_iter().map(|p| self.expand(p)).collect()
+    }
+}
+
+impl Expansion {
+    /// The coefficient of output `o` for the sorted multi-index `alpha`.
+    pub fn get(&self, basis: &Basis, o: usize, alpha: &[u32]) -> Option<f64> {
+        let mut a = alpha.to_vec();
+        a.sort_unstable();
+        basis.index_of(&a).map(|i| self.coefficients[[o, i]])
+    }
+}
