@@ -18,7 +18,13 @@ pub struct SpecError {
 }
 
 impl SpecError {
-    pub fn new(path: &str, source: &str, span: (usize, usize), message: String, help: Option<String>) -> Self {
+    pub fn new(
+        path: &str,
+        source: &str,
+        span: (usize, usize),
+        message: String,
+        help: Option<String>,
+    ) -> Self {
         let start = span.0.min(source.len());
         let end = span.1.clamp(start, source.len());
         let (line, col) = line_col(source, start);
@@ -36,7 +42,12 @@ impl SpecError {
 pub fn line_col(source: &str, offset: usize) -> (usize, usize) {
     let before = &source[..offset.min(source.len())];
     let line = before.matches('\n').count() + 1;
-    let col = before.rsplit('\n').next().map(|l| l.chars().count()).unwrap_or(0) + 1;
+    let col = before
+        .rsplit('\n')
+        .next()
+        .map(|l| l.chars().count())
+        .unwrap_or(0)
+        + 1;
     (line, col)
 }
 
@@ -48,19 +59,36 @@ pub enum Error {
     Spec(#[from] Box<SpecError>),
 
     #[error("cannot read {path}: {source}")]
-    Io { path: String, source: std::io::Error },
+    Io {
+        path: String,
+        source: std::io::Error,
+    },
 
     #[error("weights file {path}: {message}")]
     #[diagnostic(help("{help}"))]
-    Weights { path: String, message: String, help: String },
+    Weights {
+        path: String,
+        message: String,
+        help: String,
+    },
 
     #[error("tensor `{tensor}` in {path}: expected shape {expected}, found {found}")]
     #[diagnostic(help("the spec says this parameter has shape {expected}; check the layer widths or the `bind` lines"))]
-    Shape { path: String, tensor: String, expected: String, found: String },
+    Shape {
+        path: String,
+        tensor: String,
+        expected: String,
+        found: String,
+    },
 
     #[error("refused: {what} would need about {predicted}, above the limit of {limit}")]
     #[diagnostic(help("{help}"))]
-    TooLarge { what: String, predicted: String, limit: String, help: String },
+    TooLarge {
+        what: String,
+        predicted: String,
+        limit: String,
+        help: String,
+    },
 
     #[error("{0}")]
     #[diagnostic(help("{1}"))]

@@ -50,8 +50,18 @@ pub fn run(a: Args) -> Result<ExitCode> {
     let unl = unlabelled_counts(a.order, h, out_act)[a.order].clone();
     if a.count {
         let text = match a.format {
-            Format::Json => serde_json::json!({"order": a.order, "hidden_layers": h, "output_activation": out_act,
-                "labelled": num_json(&lab), "unlabelled": num_json(&unl)}).to_string() + "\n",
+            Format::Json => {
+                #[derive(serde::Serialize)]
+                struct Counts {
+                    order: usize,
+                    hidden_layers: usize,
+                    output_activation: bool,
+                    labelled: serde_json::Value,
+                    unlabelled: serde_json::Value,
+                }
+                let c = Counts { order: a.order, hidden_layers: h, output_activation: out_act, labelled: num_json(&lab), unlabelled: num_json(&unl) };
+                serde_json::to_string(&c).unwrap() + "\n"
+            }
             _ => format!("order {} with {h} hidden layer(s): {lab} labelled diagrams, {unl} unlabelled topologies\n", a.order),
         };
         a.out.write(&text)?;
@@ -60,7 +70,11 @@ pub fn run(a: Args) -> Result<ExitCode> {
     let n = if a.labelled { &lab } else { &unl };
     if *n > BigUint::from(a.max_diagrams) {
         return Err(Error::TooLarge {
-            what: format!("enumerating the order-{} diagrams ({n} {})", a.order, if a.labelled { "labelled" } else { "topologies" }),
+            what: format!(
+                "enumerating the order-{} diagrams ({n} {})",
+                a.order,
+                if a.labelled { "labelled" } else { "topologies" }
+            ),
             predicted: format!("{n} diagrams"),
             limit: format!("{} (--max-diagrams)", a.max_diagrams),
             help: "use --count to count them, or raise --max-diagrams".into(),
@@ -74,7 +88,10 @@ pub fn run(a: Args) -> Result<ExitCode> {
             ControlFlow::Continue(())
         });
     } else {
-        items = unlabelled(a.order, h, out_act).into_iter().map(|t| (t.tree, Some(t.automorphisms))).collect();
+        items = unlabelled(a.order, h, out_act)
+            .into_iter()
+            .map(|t| (t.tree, Some(t.automorphisms)))
+            .collect();
     }
     let text = match a.format {
         Format::Json => {
@@ -85,12 +102,27 @@ pub fn run(a: Args) -> Result<ExitCode> {
                     vertices: t.vertices(),
                     automorphisms: aut.map(|x| x.to_string()),
                     symmetry_factor: aut.map(|x| format!("1/{x}")),
-                    index_form: aut.map(|x| index_term(&feynn::diagrams::Topology { tree: t.clone(), automorphisms: x }, l, "o").text()),
+                    index_form: aut.map(|x| {
+                        index_term(
+                            &feynn::diagrams::Topology {
+                                tree: t.clone(),
+                                automorphisms: x,
+                            },
+                            l,
+                            "o",
+                        )
+                        .text()
+                    }),
                 })
                 .collect();
             serde_json::to_string_pretty(&serde_json::json!({"order": a.order, "hidden_layers": h, "labelled": a.labelled, "diagrams": ds})).unwrap() + "\n"
         }
-        Format::Dot => items.iter().enumerate().map(|(i, (t, _))| dot(t, l, &format!("d{i}"))).collect::<Vec<_>>().join("\n"),
+        Format::Dot => items
+            .iter()
+            .enumerate()
+            .map(|(i, (t, _))| dot(t, l, &format!("d{i}")))
+            .collect::<Vec<_>>()
+            .join("\n"),
         Format::Text => {
             let mut s = format!(
                 "order {} with {h} hidden layer(s): {lab} labelled diagrams, {unl} unlabelled topologies\n",
@@ -99,8 +131,21 @@ pub fn run(a: Args) -> Result<ExitCode> {
             for (i, (t, aut)) in items.iter().enumerate() {
                 match aut {
                     Some(x) => {
-                        let term = index_term(&feynn::diagrams::Topology { tree: t.clone(), automorphisms: *x }, l, "o");
-                        s += &format!("{:>4}  1/{:<4} {:<28} {}\n", i + 1, x, t.text(), term.text());
+                        let term = index_term(
+                            &feynn::diagrams::Topology {
+                                tree: t.clone(),
+                                automorphisms: *x,
+                            },
+                            l,
+                            "o",
+                        );
+                        s += &format!(
+                            "{:>4}  1/{:<4} {:<28} {}\n",
+                            i + 1,
+                            x,
+                            t.text(),
+                            term.text()
+                        );
                     }
                     None => s += &format!("{:>4}  {}\n", i + 1, t.text()),
                 }

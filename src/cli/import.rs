@@ -27,12 +27,34 @@ pub struct Args {
 pub fn run(a: Args) -> Result<ExitCode> {
     let store = TensorStore::load(&a.weights)?;
     let name = a.name.clone().unwrap_or_else(|| {
-        let stem = a.weights.file_stem().and_then(|s| s.to_str()).unwrap_or("model");
-        let clean: String = stem.chars().map(|c| if c.is_ascii_alphanumeric() { c } else { '_' }).collect();
-        if clean.starts_with(|c: char| c.is_ascii_digit()) { format!("m_{clean}") } else { clean }
+        let stem = a
+            .weights
+            .file_stem()
+            .and_then(|s| s.to_str())
+            .unwrap_or("model");
+        let clean: String = stem
+            .chars()
+            .map(|c| if c.is_ascii_alphanumeric() { c } else { '_' })
+            .collect();
+        if clean.starts_with(|c: char| c.is_ascii_digit()) {
+            format!("m_{clean}")
+        } else {
+            clean
+        }
     });
-    let spec_dir = a.out.output.as_ref().and_then(|p| p.parent().map(|d| d.to_path_buf()));
-    let text = feynn::model::import::spec_for(&store, &a.weights, &name, a.activation.as_deref(), a.output_activation.as_deref(), spec_dir.as_deref())?;
+    let spec_dir = a
+        .out
+        .output
+        .as_ref()
+        .and_then(|p| p.parent().map(|d| d.to_path_buf()));
+    let text = feynn::model::import::spec_for(
+        &store,
+        &a.weights,
+        &name,
+        a.activation.as_deref(),
+        a.output_activation.as_deref(),
+        spec_dir.as_deref(),
+    )?;
     a.out.write(&text)?;
     if let Some(p) = &a.out.output {
         eprintln!("wrote {}", p.display());

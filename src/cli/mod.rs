@@ -10,7 +10,11 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 #[derive(Parser)]
-#[command(name = "feynn", version, about = "Feynman rules for neural networks: Taylor coefficients of MLPs as diagrams, closed forms and numbers")]
+#[command(
+    name = "feynn",
+    version,
+    about = "Feynman rules for neural networks: Taylor coefficients of MLPs as diagrams, closed forms and numbers"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -37,7 +41,10 @@ pub struct OutArg {
 impl OutArg {
     pub fn write(&self, text: &str) -> feynn::Result<()> {
         match &self.output {
-            Some(p) => std::fs::write(p, text).map_err(|e| feynn::Error::Io { path: p.display().to_string(), source: e }),
+            Some(p) => std::fs::write(p, text).map_err(|e| feynn::Error::Io {
+                path: p.display().to_string(),
+                source: e,
+            }),
             None => {
                 use std::io::Write;
                 let mut out = std::io::stdout().lock();

@@ -62,7 +62,10 @@ pub fn run(a: Args) -> Result<ExitCode> {
         return symbolic(&a, &model, weights.as_deref());
     }
     if matches!(a.format, Format::Sympy | Format::Mathematica) {
-        return Err(Error::invalid("--format sympy/mathematica export closed forms", "add --symbolic"));
+        return Err(Error::invalid(
+            "--format sympy/mathematica export closed forms",
+            "add --symbolic",
+        ));
     }
     let Some(wpath) = weights else {
         return Err(Error::invalid(
@@ -71,17 +74,30 @@ pub fn run(a: Args) -> Result<ExitCode> {
         ));
     };
     let net = Network::from_store(&model, &TensorStore::load(&wpath)?)?;
-    let expander = Expander::new(&net, &Options { order: a.order, memory_limit: a.memory_limit })?;
+    let expander = Expander::new(
+        &net,
+        &Options {
+            order: a.order,
+            memory_limit: a.memory_limit,
+        },
+    )?;
     let points = match &a.at_file {
         Some(f) => read_points(f, net.inputs())?,
         None => vec![parse_point(a.at.as_deref(), net.inputs())?],
     };
     let expansions = expander.expand_many(&points)?;
-    let results: Vec<TaylorJson> = expansions.iter().map(|e| TaylorJson::from_expansion(&model.name, e, expander.monomials())).collect();
+    let results: Vec<TaylorJson> = expansions
+        .iter()
+        .map(|e| TaylorJson::from_expansion(&model.name, e, expander.monomials()))
+        .collect();
     let text = match a.format {
         Format::Json if a.at_file.is_some() => serde_json::to_string(&results).unwrap() + "\n",
         Format::Json => serde_json::to_string(&results[0]).unwrap() + "\n",
-        Format::Latex => results.iter().map(|r| taylor_latex(r, 24)).collect::<Vec<_>>().join("\n"),
+        Format::Latex => results
+            .iter()
+            .map(|r| taylor_latex(r, 24))
+            .collect::<Vec<_>>()
+            .join("\n"),
         _ => {
             let mut s = String::new();
             for (r, p) in results.iter().zip(&points) {
@@ -103,12 +119,26 @@ fn diagram_table(net: &Network, x0: &[f64], order: usize, ex: &Expander) -> Resu
     for o in 0..net.outputs() {
         for n in 1..=order {
             let parts = attribution::attribute(net, x0, n, &ex.basis, o)?;
-            let norms: Vec<f64> = parts.iter().map(|(_, c)| c.iter().map(|v| v * v).sum::<f64>().sqrt()).collect();
+            let norms: Vec<f64> = parts
+                .iter()
+                .map(|(_, c)| c.iter().map(|v| v * v).sum::<f64>().sqrt())
+                .collect();
             let total: f64 = norms.iter().sum();
-            s += &format!("{} order {n}: {} topolog{}\n", feynn::export::output_name(o, net.outputs()), parts.len(), if parts.len() == 1 { "y" } else { "ies" });
+            s += &format!(
+                "{} order {n}: {} topolog{}\n",
+                feynn::export::output_name(o, net.outputs()),
+                parts.len(),
+                if parts.len() == 1 { "y" } else { "ies" }
+            );
             for ((t, _), nm) in parts.iter().zip(&norms) {
                 let term = feynn::export::diagrams::index_term(t, l, "o");
-                s += &format!("  {:<22} share {:>6.2}%  ‖·‖ {:.3e}   {}\n", t.tree.text(), if total > 0.0 { 100.0 * nm / total } else { 0.0 }, nm, term.text());
+                s += &format!(
+                    "  {:<22} share {:>6.2}%  ‖·‖ {:.3e}   {}\n",
+                    t.tree.text(),
+                    if total > 0.0 { 100.0 * nm / total } else { 0.0 },
+                    nm,
+                    term.text()
+                );
             }
         }
     }
@@ -119,13 +149,23 @@ fn parse_point(at: Option<&str>, d: usize) -> Result<Vec<f64>> {
     let Some(s) = at else { return Ok(vec![0.0; d]) };
     let vals: Vec<f64> = s
         .split(',')
-        .map(|v| v.trim().parse::<f64>().map_err(|_| Error::invalid(format!("--at: `{v}` is not a number"), "write the point as comma-separated numbers, e.g. --at 0.1,-0.2,0")))
+        .map(|v| {
+            v.trim().parse::<f64>().map_err(|_| {
+                Error::invalid(
+                    format!("--at: `{v}` is not a number"),
+                    "write the point as comma-separated numbers, e.g. --at 0.1,-0.2,0",
+                )
+            })
+        })
         .collect::<Result<_>>()?;
     if vals.len() == 1 && d > 1 {
         return Ok(vec![vals[0]; d]);
     }
     if vals.len() != d {
-        return Err(Error::invalid(format!("--at has {} values, the model {d} inputs", vals.len()), "give one value per input (or a single value for all)"));
+        return Err(Error::invalid(
+            format!("--at has {} values, the model {d} inputs", vals.len()),
+            "give one value per input (or a single value for all)",
+        ));
     }
     Ok(vals)
 }
@@ -133,26 +173,50 @@ fn parse_point(at: Option<&str>, d: usize) -> Result<Vec<f64>> {
 fn read_points(path: &Path, d: usize) -> Result<Vec<Vec<f64>>> {
     let ext = path.extension().and_then(|e| e.to_str()).unwrap_or("");
     let rows: Vec<Vec<f64>> = if ext == "npy" {
-        let arr: ndarray::Array2<f64> = ndarray_npy::read_npy(path).map_err(|e| Error::invalid(format!("{}: cannot read a 2-d float64 .npy ({e})", path.display()), "save points with numpy.save(path, X.astype('float64')) as [points, inputs]"))?;
+        let arr: ndarray::Array2<f64> = ndarray_npy::read_npy(path).map_err(|e| {
+            Error::invalid(
+                format!("{}: cannot read a 2-d float64 .npy ({e})", path.display()),
+                "save points with numpy.save(path, X.astype('float64')) as [points, inputs]",
+            )
+        })?;
         arr.rows().into_iter().map(|r| r.to_vec()).collect()
     } else {
-        let text = std::fs::read_to_string(path).map_err(|e| Error::Io { path: path.display().to_string(), source: e })?;
+        let text = std::fs::read_to_string(path).map_err(|e| Error::Io {
+            path: path.display().to_string(),
+            source: e,
+        })?;
         let mut rows = Vec::new();
         for (i, line) in text.lines().enumerate() {
             if line.trim().is_empty() || line.starts_with('#') {
                 continue;
             }
-            let parsed: std::result::Result<Vec<f64>, _> = line.split([',', ' ', '\t']).filter(|s| !s.is_empty()).map(|s| s.trim().parse::<f64>()).collect();
+            let parsed: std::result::Result<Vec<f64>, _> = line
+                .split([',', ' ', '\t'])
+                .filter(|s| !s.is_empty())
+                .map(|s| s.trim().parse::<f64>())
+                .collect();
             match parsed {
                 Ok(r) => rows.push(r),
                 Err(_) if i == 0 => continue, // a header
-                Err(_) => return Err(Error::invalid(format!("{}:{}: not a row of numbers", path.display(), i + 1), "one point per line, values separated by commas")),
+                Err(_) => {
+                    return Err(Error::invalid(
+                        format!("{}:{}: not a row of numbers", path.display(), i + 1),
+                        "one point per line, values separated by commas",
+                    ))
+                }
             }
         }
         rows
     };
     if let Some((i, r)) = rows.iter().enumerate().find(|(_, r)| r.len() != d) {
-        return Err(Error::invalid(format!("{}: point {i} has {} values, the model {d} inputs", path.display(), r.len()), "one value per input on each row"));
+        return Err(Error::invalid(
+            format!(
+                "{}: point {i} has {} values, the model {d} inputs",
+                path.display(),
+                r.len()
+            ),
+            "one value per input on each row",
+        ));
     }
     Ok(rows)
 }
@@ -184,5 +248,8 @@ fn symbolic(a: &Args, model: &Model, weights: Option<&Path>) -> Result<ExitCode>
 
 #[cfg(not(feature = "symbolic"))]
 fn symbolic(_: &Args, _: &Model, _: Option<&Path>) -> Result<ExitCode> {
-    Err(Error::invalid("this feynn was built without closed forms", "rebuild with the default `symbolic` feature"))
+    Err(Error::invalid(
+        "this feynn was built without closed forms",
+        "rebuild with the default `symbolic` feature",
+    ))
 }

@@ -13,7 +13,12 @@ fn binomials(n: usize) -> Vec<Vec<BigUint>> {
     for i in 0..=n {
         c[i][0] = BigUint::one();
         for j in 1..=i {
-            c[i][j] = &c[i - 1][j - 1] + if j < i { c[i - 1][j].clone() } else { BigUint::zero() };
+            c[i][j] = &c[i - 1][j - 1]
+                + if j < i {
+                    c[i - 1][j].clone()
+                } else {
+                    BigUint::zero()
+                };
         }
     }
     c
@@ -106,9 +111,18 @@ mod tests {
     #[test]
     fn labelled_counts_match_the_theory_table() {
         assert_eq!(u(&labelled_counts(7, 1, false))[1..], [1, 1, 1, 1, 1, 1, 1]);
-        assert_eq!(u(&labelled_counts(7, 2, false))[1..], [1, 2, 5, 15, 52, 203, 877]);
-        assert_eq!(u(&labelled_counts(7, 3, false))[1..], [1, 3, 12, 60, 358, 2471, 19302]);
-        assert_eq!(u(&labelled_counts(7, 4, false))[1..], [1, 4, 22, 154, 1304, 12915, 146115]);
+        assert_eq!(
+            u(&labelled_counts(7, 2, false))[1..],
+            [1, 2, 5, 15, 52, 203, 877]
+        );
+        assert_eq!(
+            u(&labelled_counts(7, 3, false))[1..],
+            [1, 3, 12, 60, 358, 2471, 19302]
+        );
+        assert_eq!(
+            u(&labelled_counts(7, 4, false))[1..],
+            [1, 4, 22, 154, 1304, 12915, 146115]
+        );
     }
 
     #[test]

@@ -64,7 +64,14 @@ impl Labelled {
             }
             let mut idx = vec![0usize; options.len()];
             loop {
-                out.push(Node::Vertex { layer, children: idx.iter().zip(&options).map(|(&i, o)| o[i].clone()).collect() });
+                out.push(Node::Vertex {
+                    layer,
+                    children: idx
+                        .iter()
+                        .zip(&options)
+                        .map(|(&i, o)| o[i].clone())
+                        .collect(),
+                });
                 let mut k = 0;
                 while k < idx.len() {
                     idx[k] += 1;
@@ -85,12 +92,19 @@ impl Labelled {
 
 /// Visit every labelled diagram of order `n` (leaves = slots 0..n). Callers check the count
 /// first ([`super::labelled_counts`]): subdiagrams are memoised, the top level is streamed.
-pub fn for_each_labelled(n: usize, hidden: usize, output_activation: bool, mut f: impl FnMut(&Node) -> ControlFlow<()>) {
+pub fn for_each_labelled(
+    n: usize,
+    hidden: usize,
+    output_activation: bool,
+    mut f: impl FnMut(&Node) -> ControlFlow<()>,
+) {
     if n == 0 {
         return;
     }
     let slots: Vec<usize> = (0..n).collect();
-    let mut gen = Labelled { memo: HashMap::new() };
+    let mut gen = Labelled {
+        memo: HashMap::new(),
+    };
     let top_layer = hidden + 1;
     if output_activation {
         for p in set_partitions(&slots) {
@@ -100,7 +114,14 @@ pub fn for_each_labelled(n: usize, hidden: usize, output_activation: bool, mut f
             }
             let mut idx = vec![0usize; options.len()];
             loop {
-                let node = Node::Vertex { layer: top_layer, children: idx.iter().zip(&options).map(|(&i, o)| o[i].clone()).collect() };
+                let node = Node::Vertex {
+                    layer: top_layer,
+                    children: idx
+                        .iter()
+                        .zip(&options)
+                        .map(|(&i, o)| o[i].clone())
+                        .collect(),
+                };
                 if f(&node).is_break() {
                     return;
                 }
@@ -175,17 +196,38 @@ impl Unlabelled {
         let sizes: Vec<usize> = cands.iter().map(Node::order).collect();
         let mut out = Vec::new();
         let mut stack: Vec<usize> = Vec::new();
-        fn rec(cands: &[Node], sizes: &[usize], start: usize, left: usize, min_legs: usize, layer: usize, stack: &mut Vec<usize>, out: &mut Vec<Node>) {
+        fn rec(
+            cands: &[Node],
+            sizes: &[usize],
+            start: usize,
+            left: usize,
+            min_legs: usize,
+            layer: usize,
+            stack: &mut Vec<usize>,
+            out: &mut Vec<Node>,
+        ) {
             if left == 0 {
                 if stack.len() >= min_legs {
-                    out.push(Node::Vertex { layer, children: stack.iter().map(|&i| cands[i].clone()).collect() });
+                    out.push(Node::Vertex {
+                        layer,
+                        children: stack.iter().map(|&i| cands[i].clone()).collect(),
+                    });
                 }
                 return;
             }
             for i in start..cands.len() {
                 if sizes[i] <= left {
                     stack.push(i);
-                    rec(cands, sizes, i, left - sizes[i], min_legs, layer, stack, out);
+                    rec(
+                        cands,
+                        sizes,
+                        i,
+                        left - sizes[i],
+                        min_legs,
+                        layer,
+                        stack,
+                        out,
+                    );
                     stack.pop();
                 }
             }
@@ -200,9 +242,21 @@ pub fn unlabelled(n: usize, hidden: usize, output_activation: bool) -> Vec<Topol
     if n == 0 {
         return vec![];
     }
-    let mut gen = Unlabelled { memo: HashMap::new() };
-    let shapes = if output_activation { gen.at(n, hidden + 1, 1) } else { gen.below(n, hidden + 1) };
-    shapes.into_iter().map(|s| Topology { automorphisms: s.automorphisms(), tree: s.relabel() }).collect()
+    let mut gen = Unlabelled {
+        memo: HashMap::new(),
+    };
+    let shapes = if output_activation {
+        gen.at(n, hidden + 1, 1)
+    } else {
+        gen.below(n, hidden + 1)
+    };
+    shapes
+        .into_iter()
+        .map(|s| Topology {
+            automorphisms: s.automorphisms(),
+            tree: s.relabel(),
+        })
+        .collect()
 }
 
 #[cfg(test)]
@@ -226,9 +280,17 @@ mod tests {
             for n in 1..=6 {
                 for out in [false, true] {
                     let lab = labelled_counts(n, h, out)[n].clone();
-                    assert_eq!(BigUint::from(n_labelled(n, h, out)), lab, "labelled n={n} H={h} out={out}");
+                    assert_eq!(
+                        BigUint::from(n_labelled(n, h, out)),
+                        lab,
+                        "labelled n={n} H={h} out={out}"
+                    );
                     let un = unlabelled_counts(n, h, out)[n].clone();
-                    assert_eq!(BigUint::from(unlabelled(n, h, out).len()), un, "unlabelled n={n} H={h} out={out}");
+                    assert_eq!(
+                        BigUint::from(unlabelled(n, h, out).len()),
+                        un,
+                        "unlabelled n={n} H={h} out={out}"
+                    );
                 }
             }
         }
@@ -245,7 +307,12 @@ mod tests {
             });
             let fact: u128 = (1..=n as u128).product();
             for t in unlabelled(n, h, false) {
-                assert_eq!(groups[&t.tree.shape()], fact / t.automorphisms, "{}", t.tree.text());
+                assert_eq!(
+                    groups[&t.tree.shape()],
+                    fact / t.automorphisms,
+                    "{}",
+                    t.tree.text()
+                );
             }
         }
     }
@@ -257,7 +324,9 @@ mod tests {
         let t = unlabelled(3, 3, false);
         for x in &t {
             match &x.tree {
-                Node::Vertex { children, .. } if children.len() == 3 => assert_eq!(x.automorphisms, 6),
+                Node::Vertex { children, .. } if children.len() == 3 => {
+                    assert_eq!(x.automorphisms, 6)
+                }
                 _ => assert_eq!(x.automorphisms, 2),
             }
         }

@@ -72,7 +72,10 @@ impl Node {
                     *next += 1;
                     Node::Leaf(*next - 1)
                 }
-                Node::Vertex { layer, children } => Node::Vertex { layer: *layer, children: children.iter().map(|c| go(c, next)).collect() },
+                Node::Vertex { layer, children } => Node::Vertex {
+                    layer: *layer,
+                    children: children.iter().map(|c| go(c, next)).collect(),
+                },
             }
         }
         go(self, &mut 0)
@@ -84,7 +87,10 @@ impl Node {
             Node::Vertex { layer, children } => {
                 let mut c: Vec<Node> = children.iter().map(Node::shape).collect();
                 c.sort_unstable_by(|a, b| b.cmp(a));
-                Node::Vertex { layer: *layer, children: c }
+                Node::Vertex {
+                    layer: *layer,
+                    children: c,
+                }
             }
         }
     }
@@ -115,7 +121,14 @@ impl Node {
     pub fn text(&self) -> String {
         match self {
             Node::Leaf(s) => format!("x{s}"),
-            Node::Vertex { layer, children } => format!("[{layer}]({})", children.iter().map(Node::text).collect::<Vec<_>>().join(",")),
+            Node::Vertex { layer, children } => format!(
+                "[{layer}]({})",
+                children
+                    .iter()
+                    .map(Node::text)
+                    .collect::<Vec<_>>()
+                    .join(",")
+            ),
         }
     }
 
@@ -127,11 +140,25 @@ impl Node {
             // With an output activation the root vertex sits in the output layer itself.
             Node::Vertex { layer, .. } if *layer == output_layer => {
                 let r = self.add_to(&mut g);
-                g.add_edge(r, out, Line { from_layer: output_layer, to_layer: output_layer });
+                g.add_edge(
+                    r,
+                    out,
+                    Line {
+                        from_layer: output_layer,
+                        to_layer: output_layer,
+                    },
+                );
             }
             _ => {
                 let r = self.add_to(&mut g);
-                g.add_edge(r, out, Line { from_layer: self.layer(), to_layer: output_layer });
+                g.add_edge(
+                    r,
+                    out,
+                    Line {
+                        from_layer: self.layer(),
+                        to_layer: output_layer,
+                    },
+                );
             }
         }
         g
@@ -141,10 +168,20 @@ impl Node {
         match self {
             Node::Leaf(s) => g.add_node(GraphNode::Input { slot: *s }),
             Node::Vertex { layer, children } => {
-                let v = g.add_node(GraphNode::Vertex { layer: *layer, legs: children.len() });
+                let v = g.add_node(GraphNode::Vertex {
+                    layer: *layer,
+                    legs: children.len(),
+                });
                 for c in children {
                     let ci = c.add_to(g);
-                    g.add_edge(ci, v, Line { from_layer: c.layer(), to_layer: *layer });
+                    g.add_edge(
+                        ci,
+                        v,
+                        Line {
+                            from_layer: c.layer(),
+                            to_layer: *layer,
+                        },
+                    );
                 }
                 v
             }

@@ -46,7 +46,11 @@ impl Expr {
                 out.insert(v.clone());
             }
             Expr::Neg(a) => a.collect_vars(out),
-            Expr::Add(a, b) | Expr::Sub(a, b) | Expr::Mul(a, b) | Expr::Div(a, b) | Expr::Pow(a, b) => {
+            Expr::Add(a, b)
+            | Expr::Sub(a, b)
+            | Expr::Mul(a, b)
+            | Expr::Div(a, b)
+            | Expr::Pow(a, b) => {
                 a.collect_vars(out);
                 b.collect_vars(out);
             }
@@ -66,7 +70,10 @@ impl Expr {
             Expr::Mul(a, b) => Expr::Mul(s(a), s(b)),
             Expr::Div(a, b) => Expr::Div(s(a), s(b)),
             Expr::Pow(a, b) => Expr::Pow(s(a), s(b)),
-            Expr::Call(f, args) => Expr::Call(f.clone(), args.iter().map(|a| a.substitute(name, value)).collect()),
+            Expr::Call(f, args) => Expr::Call(
+                f.clone(),
+                args.iter().map(|a| a.substitute(name, value)).collect(),
+            ),
         }
     }
 
@@ -110,11 +117,26 @@ impl Expr {
             Expr::Num(_, text) => (text.clone(), 5),
             Expr::Var(v) => (v.clone(), 5),
             Expr::Neg(a) => (format!("-{}", a.render_prec(pow, 3)), 3),
-            Expr::Add(a, b) => (format!("{} + {}", a.render_prec(pow, 1), b.render_prec(pow, 1)), 1),
-            Expr::Sub(a, b) => (format!("{} - {}", a.render_prec(pow, 1), b.render_prec(pow, 2)), 1),
-            Expr::Mul(a, b) => (format!("{}*{}", a.render_prec(pow, 2), b.render_prec(pow, 2)), 2),
-            Expr::Div(a, b) => (format!("{}/{}", a.render_prec(pow, 2), b.render_prec(pow, 3)), 2),
-            Expr::Pow(a, b) => (format!("{}{}{}", a.render_prec(pow, 5), pow, b.render_prec(pow, 4)), 4),
+            Expr::Add(a, b) => (
+                format!("{} + {}", a.render_prec(pow, 1), b.render_prec(pow, 1)),
+                1,
+            ),
+            Expr::Sub(a, b) => (
+                format!("{} - {}", a.render_prec(pow, 1), b.render_prec(pow, 2)),
+                1,
+            ),
+            Expr::Mul(a, b) => (
+                format!("{}*{}", a.render_prec(pow, 2), b.render_prec(pow, 2)),
+                2,
+            ),
+            Expr::Div(a, b) => (
+                format!("{}/{}", a.render_prec(pow, 2), b.render_prec(pow, 3)),
+                2,
+            ),
+            Expr::Pow(a, b) => (
+                format!("{}{}{}", a.render_prec(pow, 5), pow, b.render_prec(pow, 4)),
+                4,
+            ),
             Expr::Call(f, args) => {
                 let a: Vec<String> = args.iter().map(|a| a.render_prec(pow, 0)).collect();
                 (format!("{}({})", f, a.join(", ")), 5)

@@ -93,7 +93,12 @@ pub struct SpecFile {
 
 impl SpecFile {
     /// A diagnostic pointing at `span` of this file.
-    pub fn error(&self, span: Span, message: impl Into<String>, help: Option<String>) -> crate::error::SpecError {
+    pub fn error(
+        &self,
+        span: Span,
+        message: impl Into<String>,
+        help: Option<String>,
+    ) -> crate::error::SpecError {
         crate::error::SpecError::new(&self.path, &self.source, span, message.into(), help)
     }
 }

@@ -33,7 +33,12 @@ pub fn parse_spec(path: &str, source: &str) -> Result<SpecFile, SpecError> {
                 let name = it.next().unwrap().as_str().to_string();
                 let var = it.next().unwrap().as_str().to_string();
                 let body = build_expr(it.next().unwrap());
-                file.activations.push(ActivationDef { name, var, body, span });
+                file.activations.push(ActivationDef {
+                    name,
+                    var,
+                    body,
+                    span,
+                });
             }
             Rule::let_stmt => file.lets.push(build_let(item)),
             Rule::model => {
@@ -61,10 +66,18 @@ fn build_width(file: &SpecFile, p: Pair<Rule>) -> Result<(Width, Span), SpecErro
     let w = match inner.as_rule() {
         Rule::integer => {
             let n: usize = inner.as_str().parse().map_err(|_| {
-                file.error(span, "width is too large", Some("widths are neuron counts, e.g. `layer 32 tanh`".into()))
+                file.error(
+                    span,
+                    "width is too large",
+                    Some("widths are neuron counts, e.g. `layer 32 tanh`".into()),
+                )
             })?;
             if n == 0 {
-                return Err(file.error(span, "a width must be at least 1", Some("give the number of neurons, e.g. `layer 32 tanh`".into())));
+                return Err(file.error(
+                    span,
+                    "a width must be at least 1",
+                    Some("give the number of neurons, e.g. `layer 32 tanh`".into()),
+                ));
             }
             Width::Fixed(n)
         }
@@ -77,14 +90,22 @@ fn build_layer(file: &SpecFile, p: Pair<Rule>) -> Result<LayerAst, SpecError> {
     let span = span_of(&p);
     let mut it = p.into_inner();
     let (width, width_span) = build_width(file, it.next().unwrap())?;
-    let mut layer = LayerAst { width, width_span, act: None, params: None, span };
+    let mut layer = LayerAst {
+        width,
+        width_span,
+        act: None,
+        params: None,
+        span,
+    };
     for q in it {
         match q.as_rule() {
             Rule::act_ref => {
                 let inner = q.into_inner().next().unwrap();
                 let s = span_of(&inner);
                 layer.act = Some(match inner.as_rule() {
-                    Rule::inline_act => ActRef::Inline(build_expr(inner.into_inner().next().unwrap()), s),
+                    Rule::inline_act => {
+                        ActRef::Inline(build_expr(inner.into_inner().next().unwrap()), s)
+                    }
                     _ => ActRef::Named(inner.as_str().to_string(), s),
                 });
             }
@@ -102,25 +123,46 @@ fn build_model(file: &SpecFile, p: Pair<Rule>) -> Result<ModelAst, SpecError> {
     let span = span_of(&p);
     let mut it = p.into_inner();
     let name = it.next().unwrap().as_str().to_string();
-    let mut m = ModelAst { name, span, input: None, layers: vec![], output: None, weights: None, binds: vec![], lets: vec![] };
+    let mut m = ModelAst {
+        name,
+        span,
+        input: None,
+        layers: vec![],
+        output: None,
+        weights: None,
+        binds: vec![],
+        lets: vec![],
+    };
     for stmt in it {
         let s = span_of(&stmt);
         match stmt.as_rule() {
             Rule::input_stmt => {
                 if m.input.is_some() {
-                    return Err(file.error(s, "the input dimension is given twice", Some("keep one `input` line per model".into())));
+                    return Err(file.error(
+                        s,
+                        "the input dimension is given twice",
+                        Some("keep one `input` line per model".into()),
+                    ));
                 }
                 m.input = Some(build_width(file, stmt.into_inner().next().unwrap())?);
             }
             Rule::layer_stmt => {
                 if m.output.is_some() {
-                    return Err(file.error(s, "a hidden layer after the output layer", Some("`output` must be the last layer".into())));
+                    return Err(file.error(
+                        s,
+                        "a hidden layer after the output layer",
+                        Some("`output` must be the last layer".into()),
+                    ));
                 }
                 m.layers.push(build_layer(file, stmt)?);
             }
             Rule::output_stmt => {
                 if m.output.is_some() {
-                    return Err(file.error(s, "the output layer is given twice", Some("keep one `output` line per model".into())));
+                    return Err(file.error(
+                        s,
+                        "the output layer is given twice",
+                        Some("keep one `output` line per model".into()),
+                    ));
                 }
                 m.output = Some(build_layer(file, stmt)?);
             }
@@ -162,7 +204,10 @@ fn build_expr(p: Pair<Rule>) -> Expr {
 fn parse_expr_pairs(pratt: &PrattParser<Rule>, p: Pair<Rule>) -> Expr {
     pratt
         .map_primary(|q| match q.as_rule() {
-            Rule::number => Expr::Num(q.as_str().parse().unwrap_or(f64::NAN), q.as_str().to_string()),
+            Rule::number => Expr::Num(
+                q.as_str().parse().unwrap_or(f64::NAN),
+                q.as_str().to_string(),
+            ),
             Rule::ident => Expr::Var(q.as_str().to_string()),
             Rule::expr => parse_expr_pairs(pratt, q),
             Rule::call => {
@@ -217,7 +262,10 @@ fn pest_error(file: &SpecFile, e: pest::error::Error<Rule>) -> SpecError {
         InputLocation::Span((a, b)) => (a, b),
     };
     let message = match &e.variant {
-        ErrorVariant::ParsingError { positives, negatives } => {
+        ErrorVariant::ParsingError {
+            positives,
+            negatives,
+        } => {
             let mut pos: Vec<String> = positives.iter().map(rule_name).collect();
             pos.dedup();
             if !pos.is_empty() {
@@ -231,7 +279,11 @@ fn pest_error(file: &SpecFile, e: pest::error::Error<Rule>) -> SpecError {
         }
         ErrorVariant::CustomError { message } => message.clone(),
     };
-    let found = file.source.get(span.0..).and_then(|s| s.split_whitespace().next()).unwrap_or("");
+    let found = file
+        .source
+        .get(span.0..)
+        .and_then(|s| s.split_whitespace().next())
+        .unwrap_or("");
     let help = if found.is_empty() {
         Some("the file ends here; is a `}` missing?".to_string())
     } else {
@@ -272,8 +324,13 @@ model m2 { input d  layer 2 sigma  output 2 sigmoid }
         assert_eq!(m.layers[1].width, Width::Symbol("n".into()));
         assert_eq!(m.layers[0].params, Some(("A1".into(), "c1".into())));
         assert_eq!(m.binds.len(), 2);
-        assert!(matches!(&m.layers[2].act, Some(ActRef::Inline(e, _)) if e.to_string() == "z + 0.1*z^3"));
-        assert_eq!(f.models[1].input.as_ref().unwrap().0, Width::Symbol("d".into()));
+        assert!(
+            matches!(&m.layers[2].act, Some(ActRef::Inline(e, _)) if e.to_string() == "z + 0.1*z^3")
+        );
+        assert_eq!(
+            f.models[1].input.as_ref().unwrap().0,
+            Width::Symbol("d".into())
+        );
     }
 
     #[test]
@@ -288,6 +345,9 @@ model m2 { input d  layer 2 sigma  output 2 sigmoid }
         let err = parse_spec("bad.fnn", "model m {\n  input 3\n  layer tanh\n}").unwrap_err();
         let msg = err.to_string();
         // `tanh` reads as a symbolic width, so the activation is missing at the `}`.
-        assert!(msg.starts_with("bad.fnn:4:1: expected an activation"), "{msg}");
+        assert!(
+            msg.starts_with("bad.fnn:4:1: expected an activation"),
+            "{msg}"
+        );
     }
 }

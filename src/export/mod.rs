@@ -59,7 +59,11 @@ impl TaylorJson {
                     coefficients: monomials
                         .iter()
                         .zip(e.coefficients.row(o))
-                        .map(|(m, &v)| Coefficient { index: m.clone(), value: v, expr: None })
+                        .map(|(m, &v)| Coefficient {
+                            index: m.clone(),
+                            value: v,
+                            expr: None,
+                        })
                         .collect(),
                 })
                 .collect(),
@@ -80,7 +84,11 @@ pub fn monomial_text(m: &[u32]) -> String {
         while j < m.len() && m[j] == m[i] {
             j += 1;
         }
-        parts.push(if j - i == 1 { format!("x{}", m[i]) } else { format!("x{}^{}", m[i], j - i) });
+        parts.push(if j - i == 1 {
+            format!("x{}", m[i])
+        } else {
+            format!("x{}^{}", m[i], j - i)
+        });
         i = j;
     }
     parts.join("*")
@@ -101,18 +109,34 @@ pub fn monomial_latex(m: &[u32]) -> String {
 
 /// A text table: per output and order, the coefficients largest first, at most `max_rows` each.
 pub fn taylor_text(t: &TaylorJson, max_rows: usize) -> String {
-    let mut s = format!("model {}: Taylor coefficients c_α = ∂^α y/α! to order {} at x0 = {}\n", t.model, t.order, fmt_point(&t.point));
+    let mut s = format!(
+        "model {}: Taylor coefficients c_α = ∂^α y/α! to order {} at x0 = {}\n",
+        t.model,
+        t.order,
+        fmt_point(&t.point)
+    );
     for out in &t.outputs {
         for n in 0..=t.order {
-            let mut rows: Vec<&Coefficient> = out.coefficients.iter().filter(|c| c.index.len() == n).collect();
+            let mut rows: Vec<&Coefficient> = out
+                .coefficients
+                .iter()
+                .filter(|c| c.index.len() == n)
+                .collect();
             let total = rows.len();
             rows.sort_by(|a, b| b.value.abs().total_cmp(&a.value.abs()));
-            s += &format!("{} order {n} ({total} coefficient{}):\n", out.name, if total == 1 { "" } else { "s" });
+            s += &format!(
+                "{} order {n} ({total} coefficient{}):\n",
+                out.name,
+                if total == 1 { "" } else { "s" }
+            );
             for c in rows.iter().take(max_rows) {
                 s += &format!("  {:>24}  {:+.12e}\n", monomial_text(&c.index), c.value);
             }
             if total > max_rows {
-                s += &format!("  … {} more (largest shown; all with --format json)\n", total - max_rows);
+                s += &format!(
+                    "  … {} more (largest shown; all with --format json)\n",
+                    total - max_rows
+                );
             }
         }
     }
@@ -124,7 +148,11 @@ fn fmt_point(p: &[f64]) -> String {
         return "0".into();
     }
     let shown: Vec<String> = p.iter().take(8).map(|v| format!("{v}")).collect();
-    format!("({}{})", shown.join(", "), if p.len() > 8 { ", …" } else { "" })
+    format!(
+        "({}{})",
+        shown.join(", "),
+        if p.len() > 8 { ", …" } else { "" }
+    )
 }
 
 /// The Taylor polynomial in LaTeX (amsmath `align*`, one order a line group).
@@ -135,11 +163,25 @@ pub fn taylor_latex(t: &TaylorJson, max_terms: usize) -> String {
         s += &format!("{}(x_0 + x) &= ", out.name);
         let mut first = true;
         for n in 0..=t.order {
-            let mut rows: Vec<&Coefficient> = out.coefficients.iter().filter(|c| c.index.len() == n && c.value != 0.0).collect();
+            let mut rows: Vec<&Coefficient> = out
+                .coefficients
+                .iter()
+                .filter(|c| c.index.len() == n && c.value != 0.0)
+                .collect();
             rows.sort_by(|a, b| b.value.abs().total_cmp(&a.value.abs()));
             for (k, c) in rows.iter().take(max_terms).enumerate() {
-                let sign = if c.value < 0.0 { "-" } else if first { "" } else { "+" };
-                let mono = if c.index.is_empty() { String::new() } else { format!("\\, {}", monomial_latex(&c.index)) };
+                let sign = if c.value < 0.0 {
+                    "-"
+                } else if first {
+                    ""
+                } else {
+                    "+"
+                };
+                let mono = if c.index.is_empty() {
+                    String::new()
+                } else {
+                    format!("\\, {}", monomial_latex(&c.index))
+                };
                 s += &format!("{sign} {}{mono} ", latex_number(c.value.abs()));
                 first = false;
                 if k % 4 == 3 {
@@ -147,7 +189,10 @@ pub fn taylor_latex(t: &TaylorJson, max_terms: usize) -> String {
                 }
             }
             if rows.len() > max_terms {
-                s += &format!("+ \\dots \\text{{({} more at order {n})}} ", rows.len() - max_terms);
+                s += &format!(
+                    "+ \\dots \\text{{({} more at order {n})}} ",
+                    rows.len() - max_terms
+                );
             }
             if n < t.order {
                 s += "\\\\\n&\\quad ";

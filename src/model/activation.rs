@@ -17,7 +17,15 @@ pub enum Builtin {
 }
 
 impl Builtin {
-    pub const ALL: [Builtin; 7] = [Builtin::Tanh, Builtin::Sigmoid, Builtin::Softplus, Builtin::Silu, Builtin::Gelu, Builtin::Sin, Builtin::Identity];
+    pub const ALL: [Builtin; 7] = [
+        Builtin::Tanh,
+        Builtin::Sigmoid,
+        Builtin::Softplus,
+        Builtin::Silu,
+        Builtin::Gelu,
+        Builtin::Sin,
+        Builtin::Identity,
+    ];
 
     pub fn from_name(n: &str) -> Option<Builtin> {
         Builtin::ALL.iter().copied().find(|b| b.name() == n)
@@ -53,7 +61,10 @@ pub enum Activation {
     /// A generic activation: its derivatives stay symbols σ^(k); no numeric value.
     Sigma,
     /// A user activation; `body` is an expression in `z` with constants substituted.
-    Custom { name: String, body: Expr },
+    Custom {
+        name: String,
+        body: Expr,
+    },
 }
 
 impl Activation {
@@ -68,9 +79,13 @@ impl Activation {
     /// The defining expression in `z` (None for the generic σ).
     pub fn body(&self) -> Option<Expr> {
         match self {
-            Activation::Builtin(b) => {
-                Some(crate::dsl::parse_spec("<builtin>", &format!("let f = {}", b.body())).expect("built-in bodies parse").lets[0].value.clone())
-            }
+            Activation::Builtin(b) => Some(
+                crate::dsl::parse_spec("<builtin>", &format!("let f = {}", b.body()))
+                    .expect("built-in bodies parse")
+                    .lets[0]
+                    .value
+                    .clone(),
+            ),
             Activation::Sigma => None,
             Activation::Custom { body, .. } => Some(body.clone()),
         }
@@ -87,7 +102,10 @@ impl Activation {
         let zj = Jet::variable(z0, n);
         let jet = eval_jet(&body, n, &|v| (v == "z").then(|| zj.clone())).map_err(|v| {
             Error::invalid(
-                format!("activation `{}` uses `{v}`, which has no value", self.name()),
+                format!(
+                    "activation `{}` uses `{v}`, which has no value",
+                    self.name()
+                ),
                 format!("give it one with `let {v} = ...` in the spec"),
             )
         })?;
@@ -119,7 +137,11 @@ impl Activation {
             Builtin::Softplus if k == 0 => "softplus(z)".into(),
             Builtin::Softplus => poly_string(&sigmoid_poly(k - 1), s),
             Builtin::Silu if k == 0 => format!("z*{s}"),
-            Builtin::Silu => format!("z*({}) + {k}*({})", poly_string(&sigmoid_poly(k), s), poly_string(&sigmoid_poly(k - 1), s)),
+            Builtin::Silu => format!(
+                "z*({}) + {k}*({})",
+                poly_string(&sigmoid_poly(k), s),
+                poly_string(&sigmoid_poly(k - 1), s)
+            ),
             Builtin::Gelu => {
                 // gelu = z Φ(z); Φ^(j) = (-1)^(j-1) He_{j-1}(z) φ(z) for j ≥ 1.
                 let phi_d = |j: usize| -> String {
@@ -127,7 +149,10 @@ impl Activation {
                         "(1 + erf(z/sqrt(2)))/2".into()
                     } else {
                         let sign = if (j - 1) % 2 == 0 { "" } else { "-" };
-                        format!("{sign}({})*exp(-z^2/2)/sqrt(2*pi)", poly_string(&hermite_he(j - 1), "z"))
+                        format!(
+                            "{sign}({})*exp(-z^2/2)/sqrt(2*pi)",
+                            poly_string(&hermite_he(j - 1), "z")
+                        )
                     }
                 };
                 if k == 0 {
@@ -225,7 +250,12 @@ mod tests {
         assert_eq!(tanh_poly(2), vec![0, -2, 0, 2]);
         assert_eq!(sigmoid_poly(1), vec![0, 1, -1]);
         assert_eq!(hermite_he(3), vec![0, -3, 0, 1]);
-        assert_eq!(Activation::Builtin(Builtin::Tanh).derivative_closed_form(1).unwrap(), "1 - tanh(z)^2");
+        assert_eq!(
+            Activation::Builtin(Builtin::Tanh)
+                .derivative_closed_form(1)
+                .unwrap(),
+            "1 - tanh(z)^2"
+        );
     }
 
     #[test]
@@ -236,10 +266,21 @@ mod tests {
             let z0 = 0.43;
             let d = act.derivatives(z0, 5).unwrap();
             for (k, dk) in d.iter().enumerate() {
-                let src = act.derivative_closed_form(k).unwrap().replace("pi", &format!("{}", std::f64::consts::PI));
-                let e = crate::dsl::parse_spec("t", &format!("let f = {src}")).unwrap().lets[0].value.clone();
+                let src = act
+                    .derivative_closed_form(k)
+                    .unwrap()
+                    .replace("pi", &format!("{}", std::f64::consts::PI));
+                let e = crate::dsl::parse_spec("t", &format!("let f = {src}"))
+                    .unwrap()
+                    .lets[0]
+                    .value
+                    .clone();
                 let v = e.eval(&|n| (n == "z").then_some(z0)).unwrap();
-                assert!((v - dk).abs() < 1e-12 * (1.0 + v.abs()), "{} k={k}: {v} vs {dk}", b.name());
+                assert!(
+                    (v - dk).abs() < 1e-12 * (1.0 + v.abs()),
+                    "{} k={k}: {v} vs {dk}",
+                    b.name()
+                );
             }
         }
     }

@@ -11,7 +11,9 @@ use crate::error::{Error, Result};
 pub fn linear_layers(store: &TensorStore) -> Result<Vec<(String, String, [usize; 2])>> {
     let mut found: Vec<(u64, String, String)> = Vec::new();
     for name in store.tensors.keys() {
-        let Some(stem) = name.strip_suffix(".weight") else { continue };
+        let Some(stem) = name.strip_suffix(".weight") else {
+            continue;
+        };
         let (prefix, idx) = match stem.rsplit_once('.') {
             Some((p, i)) => (format!("{p}."), i),
             None => (String::new(), stem),
@@ -26,7 +28,10 @@ pub fn linear_layers(store: &TensorStore) -> Result<Vec<(String, String, [usize;
         return Err(Error::Weights {
             path: store.path.clone(),
             message: "no `N.weight` tensors (nn.Sequential linear layers) found".into(),
-            help: format!("the file holds: {}; write the spec by hand with `bind` lines", names.join(", ")),
+            help: format!(
+                "the file holds: {}; write the spec by hand with `bind` lines",
+                names.join(", ")
+            ),
         });
     }
     let mut layers = Vec::new();
@@ -34,19 +39,40 @@ pub fn linear_layers(store: &TensorStore) -> Result<Vec<(String, String, [usize;
     for (_, w, b) in found {
         let t = &store.tensors[&w];
         if t.shape.len() != 2 {
-            return Err(Error::Shape { path: store.path.clone(), tensor: w, expected: "[out, in]".into(), found: format!("{:?}", t.shape) });
+            return Err(Error::Shape {
+                path: store.path.clone(),
+                tensor: w,
+                expected: "[out, in]".into(),
+                found: format!("{:?}", t.shape),
+            });
         }
         let (o, i) = (t.shape[0], t.shape[1]);
         if let Some(p) = prev {
             if p != i {
-                return Err(Error::Shape { path: store.path.clone(), tensor: w, expected: format!("[{o}, {p}] (input = previous layer's output)"), found: format!("{:?}", t.shape) });
+                return Err(Error::Shape {
+                    path: store.path.clone(),
+                    tensor: w,
+                    expected: format!("[{o}, {p}] (input = previous layer's output)"),
+                    found: format!("{:?}", t.shape),
+                });
             }
         }
         match store.tensors.get(&b) {
             Some(bt) if bt.shape == vec![o] => {}
-            Some(bt) => return Err(Error::Shape { path: store.path.clone(), tensor: b, expected: format!("[{o}]"), found: format!("{:?}", bt.shape) }),
+            Some(bt) => {
+                return Err(Error::Shape {
+                    path: store.path.clone(),
+                    tensor: b,
+                    expected: format!("[{o}]"),
+                    found: format!("{:?}", bt.shape),
+                })
+            }
             None => {
-                return Err(Error::Weights { path: store.path.clone(), message: format!("`{w}` has no bias `{b}`"), help: "feynn expects Linear layers with bias=True".into() })
+                return Err(Error::Weights {
+                    path: store.path.clone(),
+                    message: format!("`{w}` has no bias `{b}`"),
+                    help: "feynn expects Linear layers with bias=True".into(),
+                })
             }
         }
         prev = Some(o);
@@ -56,7 +82,14 @@ pub fn linear_layers(store: &TensorStore) -> Result<Vec<(String, String, [usize;
 }
 
 /// The spec text for a checkpoint.
-pub fn spec_for(store: &TensorStore, weights: &Path, name: &str, activation: Option<&str>, output_activation: Option<&str>, spec_dir: Option<&Path>) -> Result<String> {
+pub fn spec_for(
+    store: &TensorStore,
+    weights: &Path,
+    name: &str,
+    activation: Option<&str>,
+    output_activation: Option<&str>,
+    spec_dir: Option<&Path>,
+) -> Result<String> {
     let layers = linear_layers(store)?;
     let hidden = layers.len() - 1;
     let acts: Vec<String> = match activation {
@@ -68,27 +101,57 @@ pub fn spec_for(store: &TensorStore, weights: &Path, name: &str, activation: Opt
                 v
             } else {
                 return Err(Error::invalid(
-                    format!("--activation lists {} names, the checkpoint has {hidden} hidden layers", v.len()),
+                    format!(
+                        "--activation lists {} names, the checkpoint has {hidden} hidden layers",
+                        v.len()
+                    ),
                     "give one name for all hidden layers or one per hidden layer",
                 ));
             }
         }
-        None if store.activations.len() >= hidden => (0..hidden).map(|l| store.activations[&l].clone()).collect(),
-        None => return Err(Error::invalid("the checkpoint does not say which activation it uses", "give --activation tanh (or a comma-separated list, one per hidden layer)")),
+        None if store.activations.len() >= hidden => {
+            (0..hidden).map(|l| store.activations[&l].clone()).collect()
+        }
+        None => {
+            return Err(Error::invalid(
+                "the checkpoint does not say which activation it uses",
+                "give --activation tanh (or a comma-separated list, one per hidden layer)",
+            ))
+        }
     };
-    for a in acts.iter().chain(output_activation.iter().map(|s| *s).map(|s| s.to_string()).collect::<Vec<_>>().iter()) {
+    for a in acts.iter().chain(
+        output_activation
+            .iter()
+            .map(|s| *s)
+            .map(|s| s.to_string())
+            .collect::<Vec<_>>()
+            .iter(),
+    ) {
         if Builtin::from_name(a).is_none() {
             let known: Vec<&str> = Builtin::ALL.iter().map(|b| b.name()).collect();
-            return Err(Error::invalid(format!("unknown activation `{a}`"), format!("built-ins: {}", known.join(", "))));
+            return Err(Error::invalid(
+                format!("unknown activation `{a}`"),
+                format!("built-ins: {}", known.join(", ")),
+            ));
         }
     }
     let wpath = relative_to(weights, spec_dir);
-    let mut s = format!("// written by `feynn import` from {}\nmodel {name} {{\n  input {}\n", weights.display(), layers[0].2[1]);
+    let mut s = format!(
+        "// written by `feynn import` from {}\nmodel {name} {{\n  input {}\n",
+        weights.display(),
+        layers[0].2[1]
+    );
     for (l, (_, _, shape)) in layers.iter().enumerate() {
         if l < hidden {
             s += &format!("  layer {} {}\n", shape[0], acts[l]);
         } else {
-            s += &format!("  output {}{}\n", shape[0], output_activation.map(|a| format!(" {a}")).unwrap_or_default());
+            s += &format!(
+                "  output {}{}\n",
+                shape[0],
+                output_activation
+                    .map(|a| format!(" {a}"))
+                    .unwrap_or_default()
+            );
         }
     }
     s += &format!("  weights \"{wpath}\"\n");
@@ -117,7 +180,9 @@ pub fn spec_for(store: &TensorStore, weights: &Path, name: &str, activation: Opt
 fn relative_to(p: &Path, dir: Option<&Path>) -> String {
     let abs = |x: &Path| std::fs::canonicalize(x).unwrap_or_else(|_| x.to_path_buf());
     let target = abs(p);
-    let base = abs(dir.filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new(".")));
+    let base = abs(dir
+        .filter(|d| !d.as_os_str().is_empty())
+        .unwrap_or(Path::new(".")));
     match target.strip_prefix(&base) {
         Ok(r) => r.display().to_string(),
         Err(_) => target.display().to_string(),

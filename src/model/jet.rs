@@ -42,7 +42,9 @@ impl Jet {
     }
     pub fn mul(&self, o: &Jet) -> Jet {
         let n = self.n();
-        Jet((0..=n).map(|k| (0..=k).map(|i| self.0[i] * o.0[k - i]).sum()).collect())
+        Jet((0..=n)
+            .map(|k| (0..=k).map(|i| self.0[i] * o.0[k - i]).sum())
+            .collect())
     }
     pub fn div(&self, o: &Jet) -> Jet {
         let n = self.n();
@@ -59,7 +61,10 @@ impl Jet {
         let mut c = vec![0.0; n + 1];
         c[0] = g0;
         for k in 1..=n {
-            c[k] = (1..=k).map(|j| j as f64 * self.0[j] * deriv.0[k - j]).sum::<f64>() / k as f64;
+            c[k] = (1..=k)
+                .map(|j| j as f64 * self.0[j] * deriv.0[k - j])
+                .sum::<f64>()
+                / k as f64;
         }
         Jet(c)
     }
@@ -68,7 +73,10 @@ impl Jet {
         let mut c = vec![0.0; n + 1];
         c[0] = self.0[0].exp();
         for k in 1..=n {
-            c[k] = (1..=k).map(|j| j as f64 * self.0[j] * c[k - j]).sum::<f64>() / k as f64;
+            c[k] = (1..=k)
+                .map(|j| j as f64 * self.0[j] * c[k - j])
+                .sum::<f64>()
+                / k as f64;
         }
         Jet(c)
     }
@@ -83,8 +91,14 @@ impl Jet {
         c[0] = self.0[0].cos();
         for k in 1..=n {
             let kf = k as f64;
-            s[k] = (1..=k).map(|j| j as f64 * self.0[j] * c[k - j]).sum::<f64>() / kf;
-            c[k] = -(1..=k).map(|j| j as f64 * self.0[j] * s[k - j]).sum::<f64>() / kf;
+            s[k] = (1..=k)
+                .map(|j| j as f64 * self.0[j] * c[k - j])
+                .sum::<f64>()
+                / kf;
+            c[k] = -(1..=k)
+                .map(|j| j as f64 * self.0[j] * s[k - j])
+                .sum::<f64>()
+                / kf;
         }
         (Jet(s), Jet(c))
     }
@@ -97,23 +111,34 @@ impl Jet {
         let mut d = vec![0.0; n + 1];
         for k in 1..=n {
             d[k - 1] = rhs(&g, k - 1);
-            g[k] = (1..=k).map(|j| j as f64 * self.0[j] * d[k - j]).sum::<f64>() / k as f64;
+            g[k] = (1..=k)
+                .map(|j| j as f64 * self.0[j] * d[k - j])
+                .sum::<f64>()
+                / k as f64;
         }
         Jet(g)
     }
     pub fn tanh(&self) -> Jet {
         // t' = (1 - t²) a'
-        self.ode(self.0[0].tanh(), |t, m| (m == 0) as u8 as f64 - (0..=m).map(|i| t[i] * t[m - i]).sum::<f64>())
+        self.ode(self.0[0].tanh(), |t, m| {
+            (m == 0) as u8 as f64 - (0..=m).map(|i| t[i] * t[m - i]).sum::<f64>()
+        })
     }
     pub fn sigmoid(&self) -> Jet {
         // s' = (s - s²) a'
-        self.ode(sigmoid(self.0[0]), |s, m| s[m] - (0..=m).map(|i| s[i] * s[m - i]).sum::<f64>())
+        self.ode(sigmoid(self.0[0]), |s, m| {
+            s[m] - (0..=m).map(|i| s[i] * s[m - i]).sum::<f64>()
+        })
     }
     pub fn softplus(&self) -> Jet {
         self.integrate(crate::dsl::expr::softplus(self.0[0]), &self.sigmoid())
     }
     pub fn erf(&self) -> Jet {
-        let g = self.mul(self).neg().exp().scale(std::f64::consts::FRAC_2_SQRT_PI);
+        let g = self
+            .mul(self)
+            .neg()
+            .exp()
+            .scale(std::f64::consts::FRAC_2_SQRT_PI);
         self.integrate(libm::erf(self.0[0]), &g)
     }
     pub fn sqrt(&self) -> Jet {
@@ -143,7 +168,11 @@ impl Jet {
             let p = e.0[0];
             if p.fract() == 0.0 && p.abs() <= 64.0 {
                 let r = self.powi(p.abs() as u64);
-                return if p < 0.0 { Jet::constant(1.0, self.n()).div(&r) } else { r };
+                return if p < 0.0 {
+                    Jet::constant(1.0, self.n()).div(&r)
+                } else {
+                    r
+                };
             }
         }
         e.mul(&self.ln()).exp()
@@ -161,7 +190,11 @@ pub fn sigmoid(x: f64) -> f64 {
 
 /// Evaluate `expr` on jets; variables come from `lookup` (the activation variable maps to a
 /// non-constant jet, parameters to constants). `Err(name)` for an unbound variable or function.
-pub fn eval_jet(expr: &Expr, n: usize, lookup: &dyn Fn(&str) -> Option<Jet>) -> Result<Jet, String> {
+pub fn eval_jet(
+    expr: &Expr,
+    n: usize,
+    lookup: &dyn Fn(&str) -> Option<Jet>,
+) -> Result<Jet, String> {
     let r = |e: &Expr| eval_jet(e, n, lookup);
     Ok(match expr {
         Expr::Num(v, _) => Jet::constant(*v, n),

@@ -56,7 +56,9 @@ impl Model {
     }
     /// Widths n_0 (input), n_1 .. n_L.
     pub fn widths(&self) -> Vec<Width> {
-        std::iter::once(self.input.clone()).chain(self.layers.iter().map(|l| l.width.clone())).collect()
+        std::iter::once(self.input.clone())
+            .chain(self.layers.iter().map(|l| l.width.clone()))
+            .collect()
     }
     /// Concrete widths, if every width is a number.
     pub fn fixed_widths(&self) -> Option<Vec<usize>> {
@@ -72,7 +74,10 @@ impl Model {
 
 /// Read and validate a spec file.
 pub fn load_spec_file(path: &Path) -> Result<Vec<Model>> {
-    let source = std::fs::read_to_string(path).map_err(|e| Error::Io { path: path.display().to_string(), source: e })?;
+    let source = std::fs::read_to_string(path).map_err(|e| Error::Io {
+        path: path.display().to_string(),
+        source: e,
+    })?;
     let models = parse_models(&path.display().to_string(), &source, path.parent())?;
     Ok(models)
 }
@@ -87,17 +92,26 @@ pub fn select_model(models: Vec<Model>, name: Option<&str>, path: &str) -> Resul
     let names: Vec<String> = models.iter().map(|m| m.name.clone()).collect();
     match name {
         None => models.into_iter().next().ok_or_else(|| {
-            Error::invalid(format!("{path} defines no model"), "add `model NAME { input D  layer W tanh  output 1 }`")
+            Error::invalid(
+                format!("{path} defines no model"),
+                "add `model NAME { input D  layer W tanh  output 1 }`",
+            )
         }),
-        Some(n) => models
-            .into_iter()
-            .find(|m| m.name == n)
-            .ok_or_else(|| Error::invalid(format!("{path} has no model `{n}`"), format!("models in this file: {}", names.join(", ")))),
+        Some(n) => models.into_iter().find(|m| m.name == n).ok_or_else(|| {
+            Error::invalid(
+                format!("{path} has no model `{n}`"),
+                format!("models in this file: {}", names.join(", ")),
+            )
+        }),
     }
 }
 
 /// Parse and validate spec text. `base` resolves relative weight-file paths.
-pub fn parse_models(path: &str, source: &str, base: Option<&Path>) -> Result<Vec<Model>, SpecError> {
+pub fn parse_models(
+    path: &str,
+    source: &str,
+    base: Option<&Path>,
+) -> Result<Vec<Model>, SpecError> {
     let file = dsl::parse_spec(path, source)?;
     validate(&file, base)
 }
@@ -106,10 +120,18 @@ fn validate(file: &SpecFile, base: Option<&Path>) -> Result<Vec<Model>, SpecErro
     let mut seen_acts: BTreeMap<&str, dsl::Span> = BTreeMap::new();
     for a in &file.activations {
         if Builtin::from_name(&a.name).is_some() || a.name == "sigma" {
-            return Err(file.error(a.span, format!("`{}` is a built-in activation", a.name), Some("choose another name".into())));
+            return Err(file.error(
+                a.span,
+                format!("`{}` is a built-in activation", a.name),
+                Some("choose another name".into()),
+            ));
         }
         if seen_acts.insert(&a.name, a.span).is_some() {
-            return Err(file.error(a.span, format!("activation `{}` is defined twice", a.name), None));
+            return Err(file.error(
+                a.span,
+                format!("activation `{}` is defined twice", a.name),
+                None,
+            ));
         }
         check_expr(file, &a.body, a.span)?;
     }
@@ -117,7 +139,11 @@ fn validate(file: &SpecFile, base: Option<&Path>) -> Result<Vec<Model>, SpecErro
     let mut names = BTreeMap::new();
     for m in &file.models {
         if names.insert(m.name.clone(), ()).is_some() {
-            return Err(file.error(m.span, format!("model `{}` is defined twice", m.name), Some("give each model its own name".into())));
+            return Err(file.error(
+                m.span,
+                format!("model `{}` is defined twice", m.name),
+                Some("give each model its own name".into()),
+            ));
         }
         models.push(validate_model(file, m, base)?);
     }
@@ -130,10 +156,18 @@ fn check_expr(file: &SpecFile, e: &Expr, span: dsl::Span) -> Result<(), SpecErro
             match dsl::expr::FUNCTIONS.iter().find(|(n, _)| n == f) {
                 None => {
                     let known: Vec<&str> = dsl::expr::FUNCTIONS.iter().map(|(n, _)| *n).collect();
-                    return Err(file.error(span, format!("unknown function `{f}`"), Some(format!("known functions: {}", known.join(", ")))));
+                    return Err(file.error(
+                        span,
+                        format!("unknown function `{f}`"),
+                        Some(format!("known functions: {}", known.join(", "))),
+                    ));
                 }
                 Some((_, arity)) if *arity != args.len() => {
-                    return Err(file.error(span, format!("`{f}` takes {arity} argument(s), got {}", args.len()), None));
+                    return Err(file.error(
+                        span,
+                        format!("`{f}` takes {arity} argument(s), got {}", args.len()),
+                        None,
+                    ));
                 }
                 _ => {}
             }
@@ -148,12 +182,24 @@ fn check_expr(file: &SpecFile, e: &Expr, span: dsl::Span) -> Result<(), SpecErro
     }
 }
 
-fn validate_model(file: &SpecFile, m: &dsl::ModelAst, base: Option<&Path>) -> Result<Model, SpecError> {
+fn validate_model(
+    file: &SpecFile,
+    m: &dsl::ModelAst,
+    base: Option<&Path>,
+) -> Result<Model, SpecError> {
     let (input, _) = m.input.clone().ok_or_else(|| {
-        file.error(m.span, format!("model `{}` has no `input` line", m.name), Some("add `input D`, D the number of inputs".into()))
+        file.error(
+            m.span,
+            format!("model `{}` has no `input` line", m.name),
+            Some("add `input D`, D the number of inputs".into()),
+        )
     })?;
     let output = m.output.as_ref().ok_or_else(|| {
-        file.error(m.span, format!("model `{}` has no `output` line", m.name), Some("add `output 1` (linear) or `output 1 sigmoid`".into()))
+        file.error(
+            m.span,
+            format!("model `{}` has no `output` line", m.name),
+            Some("add `output 1` (linear) or `output 1 sigmoid`".into()),
+        )
     })?;
     // Constants visible to activations: the model's `let`s shadow the file's.
     let mut consts: BTreeMap<String, Expr> = BTreeMap::new();
@@ -177,27 +223,50 @@ fn validate_model(file: &SpecFile, m: &dsl::ModelAst, base: Option<&Path>) -> Re
         if i + 1 < all.len() && activation.is_none() {
             return Err(file.error(l.span, "a hidden layer needs an activation", Some("e.g. `layer 32 tanh`; built-ins: tanh, sigmoid, softplus, silu, gelu, sin, identity, sigma".into())));
         }
-        let (weight, bias) = l.params.clone().unwrap_or((format!("W{idx}"), format!("b{idx}")));
+        let (weight, bias) = l
+            .params
+            .clone()
+            .unwrap_or((format!("W{idx}"), format!("b{idx}")));
         let lin = 2 * (idx - 1);
-        layers.push(LayerSpec { width: l.width.clone(), activation, weight, bias, weight_tensor: format!("{lin}.weight"), bias_tensor: format!("{lin}.bias") });
+        layers.push(LayerSpec {
+            width: l.width.clone(),
+            activation,
+            weight,
+            bias,
+            weight_tensor: format!("{lin}.weight"),
+            bias_tensor: format!("{lin}.bias"),
+        });
     }
     // Parameter names must be distinct: they are symbols in closed forms.
     let mut pnames: BTreeMap<String, ()> = BTreeMap::new();
     for l in &layers {
         for p in [&l.weight, &l.bias] {
             if pnames.insert(p.clone(), ()).is_some() {
-                return Err(file.error(m.span, format!("parameter name `{p}` is used twice in model `{}`", m.name), Some("name each layer's parameters differently with `params(W, b)`".into())));
+                return Err(file.error(
+                    m.span,
+                    format!("parameter name `{p}` is used twice in model `{}`", m.name),
+                    Some("name each layer's parameters differently with `params(W, b)`".into()),
+                ));
             }
         }
     }
     for b in &m.binds {
-        let layer = layers.iter_mut().find(|l| l.weight == b.param || l.bias == b.param);
+        let layer = layers
+            .iter_mut()
+            .find(|l| l.weight == b.param || l.bias == b.param);
         match layer {
             Some(l) if l.weight == b.param => l.weight_tensor = b.tensor.clone(),
             Some(l) => l.bias_tensor = b.tensor.clone(),
             None => {
-                let known: Vec<String> = layers.iter().flat_map(|l| [l.weight.clone(), l.bias.clone()]).collect();
-                return Err(file.error(b.span, format!("`{}` is not a parameter of model `{}`", b.param, m.name), Some(format!("parameters: {}", known.join(", ")))));
+                let known: Vec<String> = layers
+                    .iter()
+                    .flat_map(|l| [l.weight.clone(), l.bias.clone()])
+                    .collect();
+                return Err(file.error(
+                    b.span,
+                    format!("`{}` is not a parameter of model `{}`", b.param, m.name),
+                    Some(format!("parameters: {}", known.join(", "))),
+                ));
             }
         }
     }
@@ -205,21 +274,40 @@ fn validate_model(file: &SpecFile, m: &dsl::ModelAst, base: Option<&Path>) -> Re
         Some(dir) if Path::new(p).is_relative() => dir.join(p),
         _ => PathBuf::from(p),
     });
-    Ok(Model { name: m.name.clone(), input, layers, weights_file })
+    Ok(Model {
+        name: m.name.clone(),
+        input,
+        layers,
+        weights_file,
+    })
 }
 
 fn substitute_all(e: &Expr, consts: &BTreeMap<String, Expr>) -> Expr {
-    consts.iter().fold(e.clone(), |acc, (k, v)| acc.substitute(k, v))
+    consts
+        .iter()
+        .fold(e.clone(), |acc, (k, v)| acc.substitute(k, v))
 }
 
 fn custom(name: String, var: &str, body: &Expr, consts: &BTreeMap<String, Expr>) -> Activation {
-    let body = consts.iter().filter(|(k, _)| k.as_str() != var).fold(body.clone(), |acc, (k, v)| acc.substitute(k, v));
+    let body = consts
+        .iter()
+        .filter(|(k, _)| k.as_str() != var)
+        .fold(body.clone(), |acc, (k, v)| acc.substitute(k, v));
     // Normalise the variable to `z`.
-    let body = if var == "z" { body } else { body.substitute(var, &Expr::Var("z".into())) };
+    let body = if var == "z" {
+        body
+    } else {
+        body.substitute(var, &Expr::Var("z".into()))
+    };
     Activation::Custom { name, body }
 }
 
-fn resolve_activation(file: &SpecFile, name: &str, span: dsl::Span, consts: &BTreeMap<String, Expr>) -> Result<Activation, SpecError> {
+fn resolve_activation(
+    file: &SpecFile,
+    name: &str,
+    span: dsl::Span,
+    consts: &BTreeMap<String, Expr>,
+) -> Result<Activation, SpecError> {
     if let Some(b) = Builtin::from_name(name) {
         return Ok(Activation::Builtin(b));
     }
@@ -232,10 +320,19 @@ fn resolve_activation(file: &SpecFile, name: &str, span: dsl::Span, consts: &BTr
     let mut known: Vec<String> = Builtin::ALL.iter().map(|b| b.name().to_string()).collect();
     known.push("sigma".into());
     known.extend(file.activations.iter().map(|a| a.name.clone()));
-    let near = known.iter().min_by_key(|k| edit_distance(k, name)).filter(|k| edit_distance(k, name) <= 2);
+    let near = known
+        .iter()
+        .min_by_key(|k| edit_distance(k, name))
+        .filter(|k| edit_distance(k, name) <= 2);
     let help = match near {
-        Some(k) => format!("did you mean `{k}`? known activations: {}", known.join(", ")),
-        None => format!("known activations: {}; or define one: `activation {name}(z) = ...`", known.join(", ")),
+        Some(k) => format!(
+            "did you mean `{k}`? known activations: {}",
+            known.join(", ")
+        ),
+        None => format!(
+            "known activations: {}; or define one: `activation {name}(z) = ...`",
+            known.join(", ")
+        ),
     };
     Err(file.error(span, format!("unknown activation `{name}`"), Some(help)))
 }
@@ -246,7 +343,9 @@ fn edit_distance(a: &str, b: &str) -> usize {
     for (i, ca) in a.chars().enumerate() {
         let mut cur = vec![i + 1; b.len() + 1];
         for (j, cb) in b.iter().enumerate() {
-            cur[j + 1] = (prev[j] + (ca != *cb) as usize).min(prev[j + 1] + 1).min(cur[j] + 1);
+            cur[j + 1] = (prev[j] + (ca != *cb) as usize)
+                .min(prev[j + 1] + 1)
+                .min(cur[j] + 1);
         }
         prev = cur;
     }
@@ -259,7 +358,12 @@ mod tests {
 
     #[test]
     fn defaults_follow_pytorch_sequential_names() {
-        let ms = parse_models("t", "model m { input 3 layer 4 tanh layer 5 silu output 2 }", None).unwrap();
+        let ms = parse_models(
+            "t",
+            "model m { input 3 layer 4 tanh layer 5 silu output 2 }",
+            None,
+        )
+        .unwrap();
         let m = &ms[0];
         assert_eq!(m.hidden_layers(), 2);
         assert_eq!(m.layers[1].weight, "W2");
@@ -269,8 +373,17 @@ mod tests {
 
     #[test]
     fn unknown_activation_suggests_the_nearest() {
-        let e = parse_models("s.fnn", "model m {\n input 3\n layer 4 tahn\n output 1 }", None).unwrap_err();
-        assert!(e.to_string().starts_with("s.fnn:3:10: unknown activation `tahn`"), "{e}");
+        let e = parse_models(
+            "s.fnn",
+            "model m {\n input 3\n layer 4 tahn\n output 1 }",
+            None,
+        )
+        .unwrap_err();
+        assert!(
+            e.to_string()
+                .starts_with("s.fnn:3:10: unknown activation `tahn`"),
+            "{e}"
+        );
         assert!(e.help.unwrap().contains("did you mean `tanh`"));
     }
 

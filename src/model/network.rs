@@ -33,9 +33,15 @@ impl Network {
                 Width::Symbol(_) => None,
             };
             let expect = |o: Option<usize>, p: Option<usize>| {
-                format!("[{}, {}]", o.map_or("?".into(), |v| v.to_string()), p.map_or("?".into(), |v| v.to_string()))
+                format!(
+                    "[{}, {}]",
+                    o.map_or("?".into(), |v| v.to_string()),
+                    p.map_or("?".into(), |v| v.to_string())
+                )
             };
-            let ok = w.shape.len() == 2 && out.is_none_or(|o| o == w.shape[0]) && prev.is_none_or(|p| p == w.shape[1]);
+            let ok = w.shape.len() == 2
+                && out.is_none_or(|o| o == w.shape[0])
+                && prev.is_none_or(|p| p == w.shape[1]);
             if !ok {
                 return Err(Error::Shape {
                     path: store.path.clone(),
@@ -47,23 +53,37 @@ impl Network {
             let (rows, cols) = (w.shape[0], w.shape[1]);
             let b = fetch(store, &layer.bias_tensor, &layer.bias)?;
             if b.shape != vec![rows] {
-                return Err(Error::Shape { path: store.path.clone(), tensor: layer.bias_tensor.clone(), expected: format!("[{rows}]"), found: format!("{:?}", b.shape) });
+                return Err(Error::Shape {
+                    path: store.path.clone(),
+                    tensor: layer.bias_tensor.clone(),
+                    expected: format!("[{rows}]"),
+                    found: format!("{:?}", b.shape),
+                });
             }
             for (t, name) in [(w, &layer.weight_tensor), (b, &layer.bias_tensor)] {
                 if let Some(pos) = t.data.iter().position(|v| !v.is_finite()) {
                     return Err(Error::Weights {
                         path: store.path.clone(),
-                        message: format!("tensor `{name}` holds a non-finite value ({}) at flat position {pos}", t.data[pos]),
+                        message: format!(
+                            "tensor `{name}` holds a non-finite value ({}) at flat position {pos}",
+                            t.data[pos]
+                        ),
                         help: "NaN or Inf weights usually mean the training diverged".into(),
                     });
                 }
             }
             let _ = i;
-            weights.push(Array2::from_shape_vec((rows, cols), w.data.clone()).expect("shape checked"));
+            weights
+                .push(Array2::from_shape_vec((rows, cols), w.data.clone()).expect("shape checked"));
             biases.push(Array1::from_vec(b.data.clone()));
             prev = Some(rows);
         }
-        Ok(Network { name: model.name.clone(), weights, biases, activations: model.layers.iter().map(|l| l.activation.clone()).collect() })
+        Ok(Network {
+            name: model.name.clone(),
+            weights,
+            biases,
+            activations: model.layers.iter().map(|l| l.activation.clone()).collect(),
+        })
     }
 
     /// Input dimension d.
@@ -76,7 +96,9 @@ impl Network {
     }
     /// Widths n_0..n_L.
     pub fn widths(&self) -> Vec<usize> {
-        std::iter::once(self.inputs()).chain(self.weights.iter().map(|w| w.nrows())).collect()
+        std::iter::once(self.inputs())
+            .chain(self.weights.iter().map(|w| w.nrows()))
+            .collect()
     }
     pub fn hidden_layers(&self) -> usize {
         self.weights.len() - 1
@@ -89,7 +111,11 @@ impl Network {
             let z = self.weights[l].dot(&a) + &self.biases[l];
             a = match &self.activations[l] {
                 None => z,
-                Some(act) => z.iter().map(|&v| act.derivatives(v, 0).map(|d| d[0])).collect::<Result<Vec<_>>>()?.into(),
+                Some(act) => z
+                    .iter()
+                    .map(|&v| act.derivatives(v, 0).map(|d| d[0]))
+                    .collect::<Result<Vec<_>>>()?
+                    .into(),
             };
         }
         Ok(a.to_vec())
@@ -102,7 +128,10 @@ fn fetch<'a>(store: &'a TensorStore, tensor: &str, param: &str) -> Result<&'a Te
         Error::Weights {
             path: store.path.clone(),
             message: format!("tensor `{tensor}` (parameter {param}) is missing"),
-            help: format!("the file holds: {}; map names with `bind {param} = \"NAME\"` in the spec", names.join(", ")),
+            help: format!(
+                "the file holds: {}; map names with `bind {param} = \"NAME\"` in the spec",
+                names.join(", ")
+            ),
         }
     })
 }

@@ -24,19 +24,36 @@ pub struct TensorStore {
 }
 
 fn werr(path: &Path, message: impl Into<String>, help: impl Into<String>) -> Error {
-    Error::Weights { path: path.display().to_string(), message: message.into(), help: help.into() }
+    Error::Weights {
+        path: path.display().to_string(),
+        message: message.into(),
+        help: help.into(),
+    }
 }
 
 impl TensorStore {
     /// Read a weights file; the format follows the extension (.safetensors, .npz, .json).
     pub fn load(path: &Path) -> Result<TensorStore> {
-        let bytes = std::fs::read(path).map_err(|e| Error::Io { path: path.display().to_string(), source: e })?;
-        let ext = path.extension().and_then(|e| e.to_str()).unwrap_or("").to_ascii_lowercase();
+        let bytes = std::fs::read(path).map_err(|e| Error::Io {
+            path: path.display().to_string(),
+            source: e,
+        })?;
+        let ext = path
+            .extension()
+            .and_then(|e| e.to_str())
+            .unwrap_or("")
+            .to_ascii_lowercase();
         let mut store = match ext.as_str() {
             "safetensors" | "st" => read_safetensors(path, &bytes)?,
             "npz" => read_npz(path, &bytes)?,
             "json" => read_json(path, &bytes)?,
-            _ => return Err(werr(path, format!("unknown weights format `.{ext}`"), "use .safetensors, .npz or .json")),
+            _ => {
+                return Err(werr(
+                    path,
+                    format!("unknown weights format `.{ext}`"),
+                    "use .safetensors, .npz or .json",
+                ))
+            }
         };
         store.path = path.display().to_string();
         Ok(store)
@@ -49,21 +66,48 @@ impl TensorStore {
 
 fn read_safetensors(path: &Path, bytes: &[u8]) -> Result<TensorStore> {
     use safetensors::{Dtype, SafeTensors};
-    let st = SafeTensors::deserialize(bytes)
-        .map_err(|e| werr(path, format!("not a valid safetensors file ({e})"), "the file may be truncated; save it again with safetensors.torch.save_file"))?;
+    let st = SafeTensors::deserialize(bytes).map_err(|e| {
+        werr(
+            path,
+            format!("not a valid safetensors file ({e})"),
+            "the file may be truncated; save it again with safetensors.torch.save_file",
+        )
+    })?;
     let mut store = TensorStore::default();
     for (name, view) in st.tensors() {
         let raw = view.data();
         let data: Vec<f64> = match view.dtype() {
-            Dtype::F64 => raw.chunks_exact(8).map(|c| f64::from_le_bytes(c.try_into().unwrap())).collect(),
-            Dtype::F32 => raw.chunks_exact(4).map(|c| f32::from_le_bytes(c.try_into().unwrap()) as f64).collect(),
-            Dtype::BF16 => raw.chunks_exact(2).map(|c| f32::from_bits((u16::from_le_bytes([c[0], c[1]]) as u32) << 16) as f64).collect(),
-            Dtype::F16 => raw.chunks_exact(2).map(|c| f16_to_f64(u16::from_le_bytes([c[0], c[1]]))).collect(),
+            Dtype::F64 => raw
+                .chunks_exact(8)
+                .map(|c| f64::from_le_bytes(c.try_into().unwrap()))
+                .collect(),
+            Dtype::F32 => raw
+                .chunks_exact(4)
+                .map(|c| f32::from_le_bytes(c.try_into().unwrap()) as f64)
+                .collect(),
+            Dtype::BF16 => raw
+                .chunks_exact(2)
+                .map(|c| f32::from_bits((u16::from_le_bytes([c[0], c[1]]) as u32) << 16) as f64)
+                .collect(),
+            Dtype::F16 => raw
+                .chunks_exact(2)
+                .map(|c| f16_to_f64(u16::from_le_bytes([c[0], c[1]])))
+                .collect(),
             other => {
-                return Err(werr(path, format!("tensor `{name}` has dtype {other:?}"), "weights must be floating point (f64, f32, bf16 or f16)"));
+                return Err(werr(
+                    path,
+                    format!("tensor `{name}` has dtype {other:?}"),
+                    "weights must be floating point (f64, f32, bf16 or f16)",
+                ));
             }
         };
-        store.tensors.insert(name.to_string(), Tensor { shape: view.shape().to_vec(), data });
+        store.tensors.insert(
+            name.to_string(),
+            Tensor {
+                shape: view.shape().to_vec(),
+                data,
+            },
+        );
     }
     Ok(store)
 }
@@ -83,9 +127,20 @@ fn f16_to_f64(h: u16) -> f64 {
 fn read_npz(path: &Path, bytes: &[u8]) -> Result<TensorStore> {
     use ndarray::ArrayD;
     use ndarray_npy::NpzReader;
-    let mut npz = NpzReader::new(std::io::Cursor::new(bytes))
-        .map_err(|e| werr(path, format!("not a valid .npz archive ({e})"), "the file may be truncated; save it again with numpy.savez"))?;
-    let names = npz.names().map_err(|e| werr(path, format!("cannot list arrays ({e})"), "the archive may be damaged"))?;
+    let mut npz = NpzReader::new(std::io::Cursor::new(bytes)).map_err(|e| {
+        werr(
+            path,
+            format!("not a valid .npz archive ({e})"),
+            "the file may be truncated; save it again with numpy.savez",
+        )
+    })?;
+    let names = npz.names().map_err(|e| {
+        werr(
+            path,
+            format!("cannot list arrays ({e})"),
+            "the archive may be damaged",
+        )
+    })?;
     let mut store = TensorStore::default();
     for n in names {
         let key = n.strip_suffix(".npy").unwrap_or(&n).to_string();
@@ -93,7 +148,13 @@ fn read_npz(path: &Path, bytes: &[u8]) -> Result<TensorStore> {
             Ok(a) => a,
             Err(_) => npz
                 .by_name::<ndarray::OwnedRepr<f32>, ndarray::IxDyn>(&n)
-                .map_err(|e| werr(path, format!("array `{key}` cannot be read as f64 or f32 ({e})"), "store weights as float64 or float32"))?
+                .map_err(|e| {
+                    werr(
+                        path,
+                        format!("array `{key}` cannot be read as f64 or f32 ({e})"),
+                        "store weights as float64 or float32",
+                    )
+                })?
                 .mapv(|v| v as f64),
         };
         let shape = arr.shape().to_vec();
@@ -125,11 +186,30 @@ fn read_json(path: &Path, bytes: &[u8]) -> Result<TensorStore> {
         let rows = layer.w.len();
         let cols = layer.w.first().map_or(0, |r| r.len());
         if let Some((i, r)) = layer.w.iter().enumerate().find(|(_, r)| r.len() != cols) {
-            return Err(werr(path, format!("layer {l}: row {i} of W has {} entries, row 0 has {cols}", r.len()), "W must be a rectangular [out, in] matrix"));
+            return Err(werr(
+                path,
+                format!(
+                    "layer {l}: row {i} of W has {} entries, row 0 has {cols}",
+                    r.len()
+                ),
+                "W must be a rectangular [out, in] matrix",
+            ));
         }
         let name = 2 * l;
-        store.tensors.insert(format!("{name}.weight"), Tensor { shape: vec![rows, cols], data: layer.w.into_iter().flatten().collect() });
-        store.tensors.insert(format!("{name}.bias"), Tensor { shape: vec![layer.b.len()], data: layer.b });
+        store.tensors.insert(
+            format!("{name}.weight"),
+            Tensor {
+                shape: vec![rows, cols],
+                data: layer.w.into_iter().flatten().collect(),
+            },
+        );
+        store.tensors.insert(
+            format!("{name}.bias"),
+            Tensor {
+                shape: vec![layer.b.len()],
+                data: layer.b,
+            },
+        );
         if let Some(a) = layer.act {
             store.activations.insert(l, a);
         }
@@ -140,10 +220,29 @@ fn read_json(path: &Path, bytes: &[u8]) -> Result<TensorStore> {
 /// Write tensors as safetensors (f64), e.g. for examples and tests.
 pub fn write_safetensors(path: &Path, tensors: &BTreeMap<String, Tensor>) -> Result<()> {
     use safetensors::tensor::{Dtype, TensorView};
-    let bufs: Vec<(String, Vec<u8>, Vec<usize>)> =
-        tensors.iter().map(|(k, t)| (k.clone(), t.data.iter().flat_map(|v| v.to_le_bytes()).collect(), t.shape.clone())).collect();
-    let views: Vec<(String, TensorView)> =
-        bufs.iter().map(|(k, b, s)| (k.clone(), TensorView::new(Dtype::F64, s.clone(), b).expect("consistent tensor"))).collect();
-    let bytes = safetensors::serialize(views, None).map_err(|e| Error::invalid(format!("cannot serialise tensors: {e}"), ""))?;
-    std::fs::write(path, bytes).map_err(|e| Error::Io { path: path.display().to_string(), source: e })
+    let bufs: Vec<(String, Vec<u8>, Vec<usize>)> = tensors
+        .iter()
+        .map(|(k, t)| {
+            (
+                k.clone(),
+                t.data.iter().flat_map(|v| v.to_le_bytes()).collect(),
+                t.shape.clone(),
+            )
+        })
+        .collect();
+    let views: Vec<(String, TensorView)> = bufs
+        .iter()
+        .map(|(k, b, s)| {
+            (
+                k.clone(),
+                TensorView::new(Dtype::F64, s.clone(), b).expect("consistent tensor"),
+            )
+        })
+        .collect();
+    let bytes = safetensors::serialize(views, None)
+        .map_err(|e| Error::invalid(format!("cannot serialise tensors: {e}"), ""))?;
+    std::fs::write(path, bytes).map_err(|e| Error::Io {
+        path: path.display().to_string(),
+        source: e,
+    })
 }

@@ -13,13 +13,23 @@ use crate::model::Network;
 
 /// For one order n and output o: each topology with its contribution to every coefficient of
 /// degree n (in basis order, restricted to degree n).
-pub fn attribute(net: &Network, x0: &[f64], n: usize, basis: &Basis, o: usize) -> Result<Vec<(Topology, Vec<f64>)>> {
+pub fn attribute(
+    net: &Network,
+    x0: &[f64],
+    n: usize,
+    basis: &Basis,
+    o: usize,
+) -> Result<Vec<(Topology, Vec<f64>)>> {
     let props = Propagators::new(net, x0, n)?;
     let out_act = net.activations.last().map(|a| a.is_some()).unwrap_or(false);
     let h = net.hidden_layers();
     let monos: Vec<&Vec<u32>> = basis.monomials.iter().filter(|m| m.len() == n).collect();
     let topos = unlabelled(n, h, out_act);
-    let pos: HashMap<Node, usize> = topos.iter().enumerate().map(|(i, t)| (t.tree.shape(), i)).collect();
+    let pos: HashMap<Node, usize> = topos
+        .iter()
+        .enumerate()
+        .map(|(i, t)| (t.tree.shape(), i))
+        .collect();
     let mut contrib = vec![vec![0.0; monos.len()]; topos.len()];
     for_each_labelled(n, h, out_act, |d| {
         let t = pos[&d.shape()];

@@ -27,7 +27,17 @@ pub fn count_monomials(d: usize, n: usize) -> Option<u128> {
 
 /// Number of (a, b) product pairs the table holds.
 fn count_products(d: usize, n: usize) -> Option<u128> {
-    let per: Vec<u128> = (0..=n).map(|k| count_monomials(d, k).map(|c| c - if k == 0 { 0 } else { count_monomials(d, k - 1).unwrap() })).collect::<Option<_>>()?;
+    let per: Vec<u128> = (0..=n)
+        .map(|k| {
+            count_monomials(d, k).map(|c| {
+                c - if k == 0 {
+                    0
+                } else {
+                    count_monomials(d, k - 1).unwrap()
+                }
+            })
+        })
+        .collect::<Option<_>>()?;
     let mut total: u128 = 0;
     for i in 1..=n {
         for j in 1..=n - i {
@@ -50,7 +60,9 @@ impl Basis {
         let predicted = predicted_bytes(d, order, width).unwrap_or(f64::INFINITY);
         if predicted > limit_bytes {
             return Err(Error::TooLarge {
-                what: format!("the order-{order} Taylor tensor of a {d}-input network (width {width})"),
+                what: format!(
+                    "the order-{order} Taylor tensor of a {d}-input network (width {width})"
+                ),
                 predicted: human_bytes(predicted),
                 limit: human_bytes(limit_bytes),
                 help: format!(
@@ -73,7 +85,11 @@ impl Basis {
             }
             start = end;
         }
-        let index: HashMap<Vec<u32>, u32> = monomials.iter().enumerate().map(|(i, m)| (m.clone(), i as u32)).collect();
+        let index: HashMap<Vec<u32>, u32> = monomials
+            .iter()
+            .enumerate()
+            .map(|(i, m)| (m.clone(), i as u32))
+            .collect();
         let mut products = vec![vec![]; monomials.len()];
         for (a, ma) in monomials.iter().enumerate().skip(1) {
             for (b, mb) in monomials.iter().enumerate().skip(1) {
@@ -85,7 +101,13 @@ impl Basis {
                 products[a].push((b as u32, index[&m]));
             }
         }
-        Ok(Basis { d, order, monomials, index, products })
+        Ok(Basis {
+            d,
+            order,
+            monomials,
+            index,
+            products,
+        })
     }
 
     pub fn len(&self) -> usize {
@@ -139,7 +161,10 @@ mod tests {
     fn counts_match_binomials() {
         let b = Basis::new(64, 2, 1, 1e12).unwrap();
         assert_eq!(b.len(), 1 + 64 + 2080);
-        assert_eq!(count_monomials(64, 3).unwrap() - count_monomials(64, 2).unwrap(), 45760);
+        assert_eq!(
+            count_monomials(64, 3).unwrap() - count_monomials(64, 2).unwrap(),
+            45760
+        );
         assert_eq!(b.monomials[65], vec![0, 0]);
         assert_eq!(Basis::alpha_factorial(&[0, 0, 2, 2, 2]), 12.0);
     }

@@ -39,7 +39,10 @@ pub struct Options {
 
 impl Default for Options {
     fn default() -> Self {
-        Options { order: 2, memory_limit: DEFAULT_MEMORY_LIMIT }
+        Options {
+            order: 2,
+            memory_limit: DEFAULT_MEMORY_LIMIT,
+        }
     }
 }
 
@@ -70,10 +73,19 @@ impl<'a> Expander<'a> {
         let net = self.net;
         let (d, m, n) = (net.inputs(), self.basis.len(), self.basis.order);
         if x0.len() != d {
-            return Err(Error::invalid(format!("the expansion point has {} coordinates, the network {d} inputs", x0.len()), "give one value per input with --at"));
+            return Err(Error::invalid(
+                format!(
+                    "the expansion point has {} coordinates, the network {d} inputs",
+                    x0.len()
+                ),
+                "give one value per input with --at",
+            ));
         }
         if let Some(i) = x0.iter().position(|v| !v.is_finite()) {
-            return Err(Error::invalid(format!("coordinate {i} of the expansion point is not finite"), "use finite numbers"));
+            return Err(Error::invalid(
+                format!("coordinate {i} of the expansion point is not finite"),
+                "use finite numbers",
+            ));
         }
         // a^(0)(h) = x0 + h
         let mut a = Array2::<f64>::zeros((d, m));
@@ -118,7 +130,11 @@ impl<'a> Expander<'a> {
                 }
             };
         }
-        Ok(Expansion { point: x0.to_vec(), order: n, coefficients: a })
+        Ok(Expansion {
+            point: x0.to_vec(),
+            order: n,
+            coefficients: a,
+        })
     }
 
     /// Expand at many points on all cores; results in input order.

@@ -26,8 +26,13 @@ impl Propagators {
             let z = net.weights[l - 1].dot(&a) + &net.biases[l - 1];
             match &net.activations[l - 1] {
                 Some(act) => {
-                    let per: Vec<Vec<f64>> = z.iter().map(|&zj| act.derivatives(zj, order.max(1))).collect::<Result<_>>()?;
-                    v[l] = (0..=order.max(1)).map(|k| per.iter().map(|p| p[k]).collect()).collect();
+                    let per: Vec<Vec<f64>> = z
+                        .iter()
+                        .map(|&zj| act.derivatives(zj, order.max(1)))
+                        .collect::<Result<_>>()?;
+                    v[l] = (0..=order.max(1))
+                        .map(|k| per.iter().map(|p| p[k]).collect())
+                        .collect();
                     a = v[l][0].clone();
                 }
                 None => a = z,
@@ -63,13 +68,17 @@ impl Propagators {
     fn line_into(&self, node: &Node, parent: usize, slots: &[u32]) -> Array1<f64> {
         match node {
             Node::Leaf(s) => self.d[parent][0].column(slots[*s] as usize).to_owned(),
-            Node::Vertex { layer, .. } => self.d[parent][*layer].dot(&self.vertex_vector(node, slots)),
+            Node::Vertex { layer, .. } => {
+                self.d[parent][*layer].dot(&self.vertex_vector(node, slots))
+            }
         }
     }
 
     /// V^(m)_{·,k} ⊙ Π_children (line from child into m).
     fn vertex_vector(&self, node: &Node, slots: &[u32]) -> Array1<f64> {
-        let Node::Vertex { layer, children } = node else { unreachable!() };
+        let Node::Vertex { layer, children } = node else {
+            unreachable!()
+        };
         let mut acc = self.v[*layer][children.len()].clone();
         for c in children {
             acc *= &self.line_into(c, *layer, slots);

@@ -16,6 +16,15 @@ pub enum Style {
 }
 
 /// Closed-form report of the Taylor coefficients to `order`.
-pub fn report(_model: &Model, _order: usize, _store: Option<&TensorStore>, _x0: Option<Vec<f64>>, _style: Style) -> Result<String> {
-    Err(crate::error::Error::invalid("closed forms are not built yet", ""))
+pub fn report(
+    _model: &Model,
+    _order: usize,
+    _store: Option<&TensorStore>,
+    _x0: Option<Vec<f64>>,
+    _style: Style,
+) -> Result<String> {
+    Err(crate::error::Error::invalid(
+        "closed forms are not built yet",
+        "",
+    ))
 }

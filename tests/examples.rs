@@ -1,0 +1,90 @@
+//! Every example doubles as a test: each spec in examples/ parses, and the runnable ones run.
+
+use std::path::Path;
+use std::process::Command;
+
+fn feynn(args: &[&str]) -> (i32, String, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_feynn"))
+        .args(args)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into(),
+        String::from_utf8_lossy(&out.stderr).into(),
+    )
+}
+
+fn specs(dir: &Path, out: &mut Vec<std::path::PathBuf>) {
+    for e in std::fs::read_dir(dir).unwrap() {
+        let p = e.unwrap().path();
+        if p.is_dir() {
+            specs(&p, out);
+        } else if p.extension().is_some_and(|x| x == "fnn") {
+            out.push(p);
+        }
+    }
+}
+
+#[test]
+fn every_example_spec_is_valid() {
+    let mut all = vec![];
+    specs(
+        &Path::new(env!("CARGO_MANIFEST_DIR")).join("examples"),
+        &mut all,
+    );
+    assert!(!all.is_empty());
+    for p in all {
+        let models =
+            feynn::model::load_spec_file(&p).unwrap_or_else(|e| panic!("{}: {e}", p.display()));
+        for m in models {
+            if let Some(w) = &m.weights_file {
+                assert!(
+                    w.exists(),
+                    "{}: weights {} missing",
+                    p.display(),
+                    w.display()
+                );
+                let store = feynn::model::weights::TensorStore::load(w).unwrap();
+                feynn::model::Network::from_store(&m, &store).unwrap();
+            }
+        }
+    }
+}
+
+#[test]
+fn features_example_expands_and_counts() {
+    let (code, out, err) = feynn(&[
+        "taylor",
+        "examples/specs/features.fnn",
+        "--order",
+        "3",
+        "--at",
+        "0.1,-0.2",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(code, 0, "{err}");
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(v["model"], "small");
+    assert_eq!(
+        v["outputs"][0]["coefficients"].as_array().unwrap().len(),
+        10
+    ); // C(2+3,3)
+    let (code, out, err) = feynn(&[
+        "diagrams",
+        "examples/specs/features.fnn",
+        "--model",
+        "deep",
+        "--order",
+        "12",
+        "--count",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(code, 0, "{err}");
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(v["hidden_layers"], 6);
+    assert_eq!(v["order"], 12);
+}
