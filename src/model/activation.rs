@@ -91,8 +91,8 @@ impl Activation {
         }
     }
 
-    /// f(z0), f'(z0), …, f^(n)(z0).
-    pub fn derivatives(&self, z0: f64, n: usize) -> Result<Vec<f64>> {
+    /// Taylor coefficients f^(k)(z0)/k!, k = 0..=n (exact recurrences on the expression).
+    pub fn taylor_coefficients(&self, z0: f64, n: usize) -> Result<Vec<f64>> {
         let body = self.body().ok_or_else(|| {
             Error::invalid(
                 "the generic activation `sigma` has no numeric value",
@@ -102,17 +102,19 @@ impl Activation {
         let zj = Jet::variable(z0, n);
         let jet = eval_jet(&body, n, &|v| (v == "z").then(|| zj.clone())).map_err(|v| {
             Error::invalid(
-                format!(
-                    "activation `{}` uses `{v}`, which has no value",
-                    self.name()
-                ),
+                format!("activation `{}` uses `{v}`, which has no value", self.name()),
                 format!("give it one with `let {v} = ...` in the spec"),
             )
         })?;
+        Ok(jet.0)
+    }
+
+    /// f(z0), f'(z0), …, f^(n)(z0).
+    pub fn derivatives(&self, z0: f64, n: usize) -> Result<Vec<f64>> {
         let mut fact = 1.0;
-        Ok(jet
-            .0
-            .iter()
+        Ok(self
+            .taylor_coefficients(z0, n)?
+            .into_iter()
             .enumerate()
             .map(|(k, c)| {
                 if k > 0 {

@@ -26,7 +26,7 @@ impl Network {
             Width::Symbol(_) => None,
         };
         let (mut weights, mut biases) = (vec![], vec![]);
-        for (i, layer) in model.layers.iter().enumerate() {
+        for layer in &model.layers {
             let w = fetch(store, &layer.weight_tensor, &layer.weight)?;
             let out = match &layer.width {
                 Width::Fixed(n) => Some(*n),
@@ -72,7 +72,6 @@ impl Network {
                     });
                 }
             }
-            let _ = i;
             weights
                 .push(Array2::from_shape_vec((rows, cols), w.data.clone()).expect("shape checked"));
             biases.push(Array1::from_vec(b.data.clone()));

@@ -105,18 +105,16 @@ impl<'a> Expander<'a> {
                     let mut scratch = vec![0.0; m];
                     for (row, mut orow) in z.axis_iter(Axis(0)).zip(out.axis_iter_mut(Axis(0))) {
                         let z0 = row[0];
-                        let derivs = act.derivatives(z0, n)?;
+                        let c = act.taylor_coefficients(z0, n)?;
                         let mut p = row.to_vec();
                         p[0] = 0.0;
                         // Horner: acc = c_N; acc = c_k + p·acc for k = N-1 … 0, c_k = f^(k)(z0)/k!
-                        let mut fact = (1..=n).map(|k| k as f64).product::<f64>();
                         let mut acc = vec![0.0; m];
-                        acc[0] = derivs[n] / fact;
+                        acc[0] = c[n];
                         for k in (0..n).rev() {
-                            fact /= (k + 1) as f64;
                             self.basis.mul_into(&p, &acc, &mut scratch);
                             std::mem::swap(&mut acc, &mut scratch);
-                            acc[0] += derivs[k] / fact;
+                            acc[0] += c[k];
                         }
                         if !acc.iter().all(|v| v.is_finite()) {
                             return Err(Error::invalid(
