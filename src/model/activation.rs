@@ -102,7 +102,10 @@ impl Activation {
         let zj = Jet::variable(z0, n);
         let jet = eval_jet(&body, n, &|v| (v == "z").then(|| zj.clone())).map_err(|v| {
             Error::invalid(
-                format!("activation `{}` uses `{v}`, which has no value", self.name()),
+                format!(
+                    "activation `{}` uses `{v}`, which has no value",
+                    self.name()
+                ),
                 format!("give it one with `let {v} = ...` in the spec"),
             )
         })?;

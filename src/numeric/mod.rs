@@ -87,17 +87,26 @@ impl<'a> Expander<'a> {
                 "use finite numbers",
             ));
         }
-        // a^(0)(h) = x0 + h
-        let mut a = Array2::<f64>::zeros((d, m));
-        for i in 0..d {
-            a[[i, 0]] = x0[i];
-            if n >= 1 {
-                a[[i, self.basis.index_of(&[i as u32]).unwrap()]] = 1.0;
-            }
-        }
+        // a^(0)(h) = x0 + h, so z^(1)(h) = (W x0 + b) + W h: the first layer needs no product
+        // over the whole basis (for d = 64 at order 2 that saves a third of the work).
+        let mut a = Array2::<f64>::zeros((0, m));
         for l in 0..net.weights.len() {
-            let mut z = net.weights[l].dot(&a);
-            z.column_mut(0).scaled_add(1.0, &net.biases[l]);
+            let z = if l == 0 {
+                let w = &net.weights[0];
+                let mut z = Array2::<f64>::zeros((w.nrows(), m));
+                z.column_mut(0)
+                    .assign(&(w.dot(&ndarray::ArrayView1::from(x0)) + &net.biases[0]));
+                if n >= 1 {
+                    for i in 0..d {
+                        z.column_mut(1 + i).assign(&w.column(i));
+                    }
+                }
+                z
+            } else {
+                let mut z = net.weights[l].dot(&a);
+                z.column_mut(0).scaled_add(1.0, &net.biases[l]);
+                z
+            };
             a = match &net.activations[l] {
                 None => z,
                 Some(act) => {
