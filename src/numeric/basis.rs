@@ -14,6 +14,8 @@ pub struct Basis {
     index: HashMap<Vec<u32>, u32>,
     /// For each non-constant monomial a: the pairs (b, a·b) with b non-constant and deg(a·b) ≤ N.
     pub products: Vec<Vec<(u32, u32)>>,
+    /// `upto[k]`: number of monomials of degree ≤ k (the basis is graded).
+    pub upto: Vec<usize>,
 }
 
 /// Number of monomials of degree ≤ n in d variables: C(d+n, n), or None on overflow.
@@ -101,12 +103,16 @@ impl Basis {
                 products[a].push((b as u32, index[&m]));
             }
         }
+        let upto = (0..=order)
+            .map(|k| monomials.iter().take_while(|m| m.len() <= k).count())
+            .collect();
         Ok(Basis {
             d,
             order,
             monomials,
             index,
             products,
+            upto,
         })
     }
 
@@ -134,19 +140,26 @@ impl Basis {
         f
     }
 
-    /// out = p · q truncated at the basis order, for p without constant term.
-    pub fn mul_into(&self, p: &[f64], q: &[f64], out: &mut [f64]) {
+    /// out = p · q truncated at degree `max_deg` (entries above it are set to 0), for p
+    /// without constant term.
+    pub fn mul_into(&self, p: &[f64], q: &[f64], out: &mut [f64], max_deg: usize) {
+        let end = self.upto[max_deg.min(self.order)];
         let q0 = q[0];
         out[0] = 0.0;
-        for i in 1..out.len() {
+        for i in 1..end {
             out[i] = p[i] * q0;
         }
-        for (a, pairs) in self.products.iter().enumerate().skip(1) {
+        out[end..].iter_mut().for_each(|v| *v = 0.0);
+        for (a, pairs) in self.products.iter().enumerate().take(end).skip(1) {
             let pa = p[a];
             if pa == 0.0 {
                 continue;
             }
+            // pairs are in graded order of b, so the product's degree never decreases
             for &(b, c) in pairs {
+                if c as usize >= end {
+                    break;
+                }
                 out[c as usize] += pa * q[b as usize];
             }
         }
@@ -180,7 +193,7 @@ mod tests {
         q[0] = 1.0;
         q[b.index_of(&[0, 1]).unwrap()] = 1.0;
         let mut out = vec![0.0; b.len()];
-        b.mul_into(&p, &q, &mut out);
+        b.mul_into(&p, &q, &mut out, 3);
         assert_eq!(out[b.index_of(&[0, 0, 1]).unwrap()], 1.0);
         assert_eq!(out[b.index_of(&[0, 1, 1]).unwrap()], 2.0);
         assert_eq!(out[b.index_of(&[1]).unwrap()], 2.0);

@@ -9,7 +9,7 @@ pub mod attribution;
 pub mod basis;
 pub mod propagators;
 
-use ndarray::{Array1, Array2, Axis};
+use ndarray::{s, Array1, Array2, Axis};
 use rayon::prelude::*;
 
 pub use basis::Basis;
@@ -87,13 +87,22 @@ impl<'a> Expander<'a> {
                 "use finite numbers",
             ));
         }
-        // a^(0)(h) = x0 + h, so z^(1)(h) = (W x0 + b) + W h: the first layer needs no product
-        // over the whole basis (for d = 64 at order 2 that saves a third of the work).
+        // Degrees below the top one (N) are propagated forward through every layer (Taylor
+        // mode). The top-degree block enters every later layer only linearly, through f'·z_N, so
+        // it is not pushed through the matrix products: each hidden layer's nonlinear top-degree
+        // source R_l (the Horner terms built from lower degrees) is carried to the output layer by
+        // the propagator D^(L,l) = ∂z^(L)/∂a^(l) instead — reverse mode for the largest block.
+        // z^(L)_N = Σ_l D^(L,l) R_l. This is exact; it only regroups the sum.
+        let layers = net.weights.len();
+        let low = if n >= 2 { self.basis.upto[n - 1] } else { m };
         let mut a = Array2::<f64>::zeros((0, m));
-        for l in 0..net.weights.len() {
-            let z = if l == 0 {
-                let w = &net.weights[0];
-                let mut z = Array2::<f64>::zeros((w.nrows(), m));
+        let mut sources: Vec<Array2<f64>> = Vec::new(); // R_l, [n_l, m - low]
+        let mut fprime: Vec<Array1<f64>> = Vec::new(); // f'_l(z^(l)(x0))
+        for l in 0..layers {
+            let w = &net.weights[l];
+            let mut z = Array2::<f64>::zeros((w.nrows(), m));
+            if l == 0 {
+                // a^(0)(h) = x0 + h: z^(1) = (W x0 + b) + W h needs no product over the basis.
                 z.column_mut(0)
                     .assign(&(w.dot(&ndarray::ArrayView1::from(x0)) + &net.biases[0]));
                 if n >= 1 {
@@ -101,27 +110,46 @@ impl<'a> Expander<'a> {
                         z.column_mut(1 + i).assign(&w.column(i));
                     }
                 }
-                z
             } else {
-                let mut z = net.weights[l].dot(&a);
+                z.slice_mut(s![.., ..low])
+                    .assign(&w.dot(&a.slice(s![.., ..low])));
                 z.column_mut(0).scaled_add(1.0, &net.biases[l]);
-                z
-            };
+                if low < m && l == layers - 1 {
+                    // the output layer collects the top degree from every hidden layer
+                    let mut top = z.slice_mut(s![.., low..]);
+                    let mut prop = w.clone(); // D^(L,L-1)
+                    for k in (0..sources.len()).rev() {
+                        top += &prop.dot(&sources[k]);
+                        if k > 0 {
+                            // D^(L,k) = D^(L,k+1) diag(f'_{k+1}) W^(k+1)   (0-based k: layer k+1)
+                            prop = (&prop * &fprime[k].view().insert_axis(Axis(0)))
+                                .dot(&net.weights[k]);
+                        }
+                    }
+                }
+            }
             a = match &net.activations[l] {
                 None => z,
                 Some(act) => {
                     let mut out = Array2::<f64>::zeros(z.raw_dim());
                     let mut scratch = vec![0.0; m];
-                    for (row, mut orow) in z.axis_iter(Axis(0)).zip(out.axis_iter_mut(Axis(0))) {
+                    let mut fp = Array1::<f64>::zeros(z.nrows());
+                    for (j, (row, mut orow)) in z
+                        .axis_iter(Axis(0))
+                        .zip(out.axis_iter_mut(Axis(0)))
+                        .enumerate()
+                    {
                         let z0 = row[0];
                         let c = act.taylor_coefficients(z0, n)?;
+                        fp[j] = if n >= 1 { c[1] } else { 0.0 };
                         let mut p = row.to_vec();
                         p[0] = 0.0;
-                        // Horner: acc = c_N; acc = c_k + p·acc for k = N-1 … 0, c_k = f^(k)(z0)/k!
+                        // Horner: acc = c_N; acc = c_k + p·acc for k = N-1 … 0, c_k = f^(k)(z0)/k!.
+                        // acc_k is multiplied by p k more times, so degrees above N-k never matter.
                         let mut acc = vec![0.0; m];
                         acc[0] = c[n];
                         for k in (0..n).rev() {
-                            self.basis.mul_into(&p, &acc, &mut scratch);
+                            self.basis.mul_into(&p, &acc, &mut scratch, n - k);
                             std::mem::swap(&mut acc, &mut scratch);
                             acc[0] += c[k];
                         }
@@ -132,6 +160,10 @@ impl<'a> Expander<'a> {
                             ));
                         }
                         orow.assign(&Array1::from_vec(acc));
+                    }
+                    if l < layers - 1 && low < m {
+                        sources.push(out.slice(s![.., low..]).to_owned());
+                        fprime.push(fp);
                     }
                     out
                 }
