@@ -209,6 +209,60 @@ fn user_activations_from_the_spec() {
 }
 
 #[test]
+fn every_dsl_function_in_inline_activations() {
+    // sqrt, /, cos, exp, erf, sigmoid, softplus, tanh, sin, log, integer and real powers.
+    for k in 0..EXPRESSIONS.len() {
+        let r = RefNet::random(
+            500 + k as u64,
+            2,
+            &[(3, Act::Expr(k)), (2, Act::Tanh)],
+            1,
+            None,
+        );
+        check_against_duals(&r, &[0.4, -0.3], EXPRESSIONS[k]);
+        // also as the output activation
+        let r = RefNet::random(600 + k as u64, 2, &[(3, Act::Sin)], 1, Some(Act::Expr(k)));
+        check_against_duals(&r, &[-0.2, 0.5], &format!("output {}", EXPRESSIONS[k]));
+    }
+}
+
+#[test]
+fn orders_0_and_1() {
+    let r = RefNet::random(
+        91,
+        3,
+        &[(4, Act::Tanh), (3, Act::Gelu)],
+        2,
+        Some(Act::Sigmoid),
+    );
+    let net = r.network();
+    let x0 = [0.1, 0.5, -0.2];
+    for order in [0, 1] {
+        let ex = Expander::new(
+            &net,
+            &Options {
+                order,
+                ..Options::default()
+            },
+        )
+        .unwrap();
+        let e = ex.expand(&x0).unwrap();
+        assert_eq!(ex.monomials().len(), if order == 0 { 1 } else { 4 });
+        for a in (0..=order).flat_map(|n| multi_indices(3, n)) {
+            let want = r.derivative(&x0, &a);
+            for o in 0..2 {
+                let got = e.get(&ex.basis, o, &a).unwrap();
+                assert!(
+                    (got - want[o]).abs() <= 1e-13 * want[o].abs().max(1e-3),
+                    "order {order} {a:?}: {got} vs {}",
+                    want[o]
+                );
+            }
+        }
+    }
+}
+
+#[test]
 fn output_activation() {
     for (seed, hidden) in [
         (31u64, vec![(3, Act::Tanh)]),

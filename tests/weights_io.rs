@@ -570,3 +570,41 @@ fn import_refuses_what_it_cannot_know() {
     .to_string();
     assert!(e.contains("2.weight") && e.contains("[4, 6]"), "{e}");
 }
+
+#[test]
+fn import_keeps_the_output_activation_a_json_file_names() {
+    // {"layers":[…, {"W":…,"b":…,"act":"sigmoid"}]}: the file says y = σ(z^(L)). An imported
+    // spec without it computes a different function, silently.
+    let r = RefNet::random(304, 2, &[(3, Act::Tanh)], 1, Some(Act::Sigmoid));
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("outact.json");
+    write_json(&p, &r);
+    let store = TensorStore::load(&p).unwrap();
+    let spec = spec_for(&store, &p, "m", None, None, Some(dir.path())).unwrap();
+    assert!(
+        spec.contains("output 1 sigmoid"),
+        "the JSON output activation was dropped:\n{spec}"
+    );
+}
+
+#[test]
+fn import_with_json_activations_on_some_layers_only_is_an_error_not_a_panic() {
+    // Acts on hidden layer 2 and the output, none on hidden layer 1: the count check passes
+    // (2 ≥ 2 hidden) but layer 0 has no entry.
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("partial.json");
+    std::fs::write(
+        &p,
+        r#"{"layers":[{"W":[[0.1,0.2],[0.2,0.3]],"b":[0,0]},{"W":[[0.1,0.2],[0.2,0.3]],"b":[0,0],"act":"gelu"},{"W":[[1,1]],"b":[0],"act":"sigmoid"}]}"#,
+    )
+    .unwrap();
+    let store = TensorStore::load(&p).unwrap();
+    let res = std::panic::catch_unwind(|| spec_for(&store, &p, "m", None, None, None));
+    match res {
+        Err(_) => panic!("spec_for panicked on a JSON file with activations on some layers only"),
+        Ok(Ok(spec)) => panic!("a spec was written without knowing layer 1's activation:\n{spec}"),
+        Ok(Err(e)) => assert!(e.to_string().contains("activation"), "{e}"),
+    }
+    // With --activation given, it imports.
+    assert!(spec_for(&store, &p, "m", Some("tanh,gelu"), None, None).is_ok());
+}

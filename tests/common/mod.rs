@@ -31,6 +31,31 @@ pub enum Act {
     LogOnePlusExp,
     /// Inline activation `(z + 0.3*z^2)` written in the layer line itself.
     InlineQuad,
+    /// Inline expression number k of [`EXPRESSIONS`], exercising every DSL function.
+    Expr(usize),
+}
+
+/// Inline activations in the DSL, with the test's own evaluation of each.
+pub const EXPRESSIONS: [&str; 6] = [
+    "(sqrt(1 + z^2))",
+    "(z/(1 + z^2))",
+    "(cos(z)*exp(-z^2/2))",
+    "(erf(z) + 0.1*sigmoid(z) - softplus(-z) + tanh(z)*sin(z))",
+    "((3 + tanh(z))^(-2))",
+    "((2 + sin(z))^1.5 - log(2 + cos(z)))",
+];
+
+fn eval_expression<T: Scalar>(k: usize, z: &T) -> T {
+    let one = T::cst(1.0);
+    match k {
+        0 => (one + z.powi(2)).sqrt(),
+        1 => z.clone() / (one + z.powi(2)),
+        2 => z.cos() * (-z.powi(2)).scale(0.5).exp(),
+        3 => z.erf() + z.sigmoid().scale(0.1) - (-z.clone()).softplus() + z.tanh() * z.sin(),
+        4 => one / z.tanh().add_cst(3.0).powi(2),
+        5 => (z.sin().add_cst(2.0).ln().scale(1.5)).exp() - z.cos().add_cst(2.0).ln(),
+        _ => unreachable!(),
+    }
 }
 
 pub const BUILTINS: [Act; 7] = [
@@ -62,6 +87,7 @@ impl Act {
             Act::Identity => z.clone(),
             Act::Quad | Act::InlineQuad => z.clone() + z.powi(2).scale(0.3),
             Act::LogOnePlusExp => z.exp().add_cst(1.0).ln(),
+            Act::Expr(k) => eval_expression(k, z),
         }
     }
     /// How the activation is written in a spec's layer line.
@@ -77,6 +103,7 @@ impl Act {
             Act::Quad => "quad",
             Act::LogOnePlusExp => "lse",
             Act::InlineQuad => "(z + 0.3*z^2)",
+            Act::Expr(k) => EXPRESSIONS[k],
         }
     }
 }
