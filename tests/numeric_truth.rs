@@ -211,7 +211,7 @@ fn user_activations_from_the_spec() {
 #[test]
 fn every_dsl_function_in_inline_activations() {
     // sqrt, /, cos, exp, erf, sigmoid, softplus, tanh, sin, log, integer and real powers.
-    for k in 0..EXPRESSIONS.len() {
+    for (k, expr) in EXPRESSIONS.iter().enumerate() {
         let r = RefNet::random(
             500 + k as u64,
             2,
@@ -219,10 +219,10 @@ fn every_dsl_function_in_inline_activations() {
             1,
             None,
         );
-        check_against_duals(&r, &[0.4, -0.3], EXPRESSIONS[k]);
+        check_against_duals(&r, &[0.4, -0.3], expr);
         // also as the output activation
         let r = RefNet::random(600 + k as u64, 2, &[(3, Act::Sin)], 1, Some(Act::Expr(k)));
-        check_against_duals(&r, &[-0.2, 0.5], &format!("output {}", EXPRESSIONS[k]));
+        check_against_duals(&r, &[-0.2, 0.5], &format!("output {expr}"));
     }
 }
 
