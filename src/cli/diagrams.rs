@@ -115,7 +115,7 @@ pub fn run(a: Args) -> Result<ExitCode> {
                     }),
                 })
                 .collect();
-            serde_json::to_string_pretty(&serde_json::json!({"order": a.order, "hidden_layers": h, "labelled": a.labelled, "diagrams": ds})).unwrap() + "\n"
+            serde_json::to_string_pretty(&serde_json::json!({"order": a.order, "hidden_layers": h, "kind": if a.labelled { "labelled" } else { "unlabelled" }, "diagrams": ds})).unwrap() + "\n"
         }
         Format::Dot => items
             .iter()

@@ -208,6 +208,19 @@ fn read_points(path: &Path, d: usize) -> Result<Vec<Vec<f64>>> {
         }
         rows
     };
+    if let Some((i, j)) = rows
+        .iter()
+        .enumerate()
+        .find_map(|(i, r)| r.iter().position(|v| !v.is_finite()).map(|j| (i, j)))
+    {
+        return Err(Error::invalid(
+            format!(
+                "{}: point {i} (0-based row) has a non-finite value in column {j}",
+                path.display()
+            ),
+            "every coordinate must be a finite number",
+        ));
+    }
     if let Some((i, r)) = rows.iter().enumerate().find(|(_, r)| r.len() != d) {
         return Err(Error::invalid(
             format!(

@@ -288,7 +288,7 @@ fn pest_error(file: &SpecFile, e: pest::error::Error<Rule>) -> SpecError {
         Some("the file ends here; is a `}` missing?".to_string())
     } else {
         Some(format!(
-            "found `{}`; a model reads `model NAME {{ input D  layer W ACT ...  output K }}` (see `feynn help dsl` or book/src/dsl.md)",
+            "found `{}`; a model reads `model NAME {{ input D  layer W ACT ...  output K }}` (the spec language: book/src/dsl.md)",
             found.chars().take(24).collect::<String>()
         ))
     };

@@ -109,16 +109,36 @@ pub fn spec_for(
                 ));
             }
         }
-        None if store.activations.len() >= hidden => {
-            (0..hidden).map(|l| store.activations[&l].clone()).collect()
-        }
-        None => {
-            return Err(Error::invalid(
-                "the checkpoint does not say which activation it uses",
-                "give --activation tanh (or a comma-separated list, one per hidden layer)",
-            ))
-        }
+        None => match (0..hidden)
+            .map(|l| store.activations.get(&l).cloned())
+            .collect::<Option<Vec<String>>>()
+        {
+            Some(v) => v,
+            None => {
+                let missing: Vec<String> = (0..hidden)
+                    .filter(|l| !store.activations.contains_key(l))
+                    .map(|l| (l + 1).to_string())
+                    .collect();
+                return Err(Error::invalid(
+                    format!(
+                        "the checkpoint does not say which activation hidden layer(s) {} use",
+                        missing.join(", ")
+                    ),
+                    "give --activation tanh (or a comma-separated list, one per hidden layer)",
+                ));
+            }
+        },
     };
+    // A JSON file may name the output's activation; the flag wins.
+    let output_activation: Option<String> = output_activation
+        .map(str::to_string)
+        .or_else(|| store.activations.get(&hidden).cloned())
+        .filter(|a| !matches!(a.as_str(), "linear" | "none" | "identity"));
+    let acts: Vec<String> = acts
+        .into_iter()
+        .map(|a| if a == "linear" { "identity".into() } else { a })
+        .collect();
+    let output_activation = output_activation.as_deref();
     for a in acts.iter().chain(
         output_activation
             .iter()

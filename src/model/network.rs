@@ -122,6 +122,13 @@ impl Network {
 }
 
 fn fetch<'a>(store: &'a TensorStore, tensor: &str, param: &str) -> Result<&'a Tensor> {
+    if let Some(dtype) = store.skipped.get(tensor) {
+        return Err(Error::Weights {
+            path: store.path.clone(),
+            message: format!("tensor `{tensor}` (parameter {param}) has dtype {dtype}"),
+            help: "weights must be floating point (f64, f32, bf16 or f16)".into(),
+        });
+    }
     store.get(tensor).ok_or_else(|| {
         let names: Vec<&str> = store.tensors.keys().map(|s| s.as_str()).take(12).collect();
         Error::Weights {

@@ -21,6 +21,9 @@ pub struct TensorStore {
     pub tensors: BTreeMap<String, Tensor>,
     /// Per-layer activations named in a JSON file (layer index → name), used by `feynn import`.
     pub activations: BTreeMap<usize, String>,
+    /// Tensors that are not floating point (e.g. BatchNorm's `num_batches_tracked`), with their
+    /// dtype: skipped, and named in the error if a parameter asks for one.
+    pub skipped: BTreeMap<String, String>,
 }
 
 fn werr(path: &Path, message: impl Into<String>, help: impl Into<String>) -> Error {

@@ -309,7 +309,7 @@ impl RefNet {
         TensorStore {
             path: "<memory>".into(),
             tensors: self.tensors(),
-            activations: BTreeMap::new(),
+            ..Default::default()
         }
     }
 
