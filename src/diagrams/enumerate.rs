@@ -53,25 +53,41 @@ impl Labelled {
     /// Diagrams on `s` with the top vertex in `layer`, taking at least `min_legs` lines.
     fn at(&mut self, s: &[usize], layer: usize, min_legs: usize) -> Vec<Node> {
         let mut out = Vec::new();
+        let _ = self.each_at(s, layer, min_legs, &mut |d| {
+            out.push(d);
+            ControlFlow::Continue(())
+        });
+        out
+    }
+
+    /// Stream the diagrams of [`Self::at`]: a vertex over every set partition of `s` into at
+    /// least `min_legs` blocks, with every combination of the blocks' subdiagrams.
+    fn each_at(
+        &mut self,
+        s: &[usize],
+        layer: usize,
+        min_legs: usize,
+        f: &mut dyn FnMut(Node) -> ControlFlow<()>,
+    ) -> ControlFlow<()> {
         for p in set_partitions(s) {
             if p.len() < min_legs {
                 continue;
             }
-            // Cartesian product of the blocks' subdiagrams.
             let options: Vec<Vec<Node>> = p.iter().map(|b| self.below(b, layer)).collect();
             if options.iter().any(|o| o.is_empty()) {
                 continue;
             }
+            // Odometer over the Cartesian product of the options.
             let mut idx = vec![0usize; options.len()];
             loop {
-                out.push(Node::Vertex {
+                f(Node::Vertex {
                     layer,
                     children: idx
                         .iter()
                         .zip(&options)
                         .map(|(&i, o)| o[i].clone())
                         .collect(),
-                });
+                })?;
                 let mut k = 0;
                 while k < idx.len() {
                     idx[k] += 1;
@@ -86,7 +102,7 @@ impl Labelled {
                 }
             }
         }
-        out
+        ControlFlow::Continue(())
     }
 }
 
@@ -106,48 +122,15 @@ pub fn for_each_labelled(
         memo: HashMap::new(),
     };
     let top_layer = hidden + 1;
+    let mut visit = |d: Node| f(&d);
     if output_activation {
-        for p in set_partitions(&slots) {
-            let options: Vec<Vec<Node>> = p.iter().map(|b| gen.below(b, top_layer)).collect();
-            if options.iter().any(|o| o.is_empty()) {
-                continue;
-            }
-            let mut idx = vec![0usize; options.len()];
-            loop {
-                let node = Node::Vertex {
-                    layer: top_layer,
-                    children: idx
-                        .iter()
-                        .zip(&options)
-                        .map(|(&i, o)| o[i].clone())
-                        .collect(),
-                };
-                if f(&node).is_break() {
-                    return;
-                }
-                let mut k = 0;
-                while k < idx.len() {
-                    idx[k] += 1;
-                    if idx[k] < options[k].len() {
-                        break;
-                    }
-                    idx[k] = 0;
-                    k += 1;
-                }
-                if k == idx.len() {
-                    break;
-                }
-            }
-        }
-        return;
-    }
-    if n == 1 {
-        let _ = f(&Node::Leaf(0));
-        return;
-    }
-    for layer in 1..top_layer {
-        for d in gen.at(&slots, layer, 2) {
-            if f(&d).is_break() {
+        // the output neuron is a vertex taking k ≥ 1 lines
+        let _ = gen.each_at(&slots, top_layer, 1, &mut visit);
+    } else if n == 1 {
+        let _ = visit(Node::Leaf(0));
+    } else {
+        for layer in 1..top_layer {
+            if gen.each_at(&slots, layer, 2, &mut visit).is_break() {
                 return;
             }
         }

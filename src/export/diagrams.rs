@@ -88,21 +88,28 @@ fn primes(k: usize) -> String {
     }
 }
 
+/// How [`IndexTerm::render`] spells each piece.
+struct Spelling<'a> {
+    prop: &'a dyn Fn(usize, usize, &str, &str) -> String,
+    vertex: &'a dyn Fn(usize, usize, &str) -> String,
+    leg: &'a dyn Fn(usize, &str) -> String,
+    power: &'a dyn Fn(&str, usize) -> String,
+    prefix: &'a dyn Fn(u128) -> String,
+    sums: &'a dyn Fn(&[String]) -> String,
+    times: &'a str,
+}
+
 impl IndexTerm {
-    /// `1/2 * sum_{j1} D(3,1)[o,j1] * f1''(z1[j1]) * (D(1,0)h)[j1]^2`
-    pub fn text(&self) -> String {
+    /// Factors in order, repeated legs gathered into powers.
+    fn render(&self, sp: &Spelling) -> String {
         let mut parts: Vec<String> = Vec::new();
         let mut legs: Vec<(String, usize)> = Vec::new();
         for f in &self.factors {
             match f {
-                Factor::Prop { to, from, row, col } => {
-                    parts.push(format!("D({to},{from})[{row},{col}]"))
-                }
-                Factor::Vertex { layer, k, idx } => {
-                    parts.push(format!("f{layer}{}(z{layer}[{idx}])", primes(*k)))
-                }
+                Factor::Prop { to, from, row, col } => parts.push((sp.prop)(*to, *from, row, col)),
+                Factor::Vertex { layer, k, idx } => parts.push((sp.vertex)(*layer, *k, idx)),
                 Factor::Leg { to, row } => {
-                    let s = format!("(D({to},0)h)[{row}]");
+                    let s = (sp.leg)(*to, row);
                     match legs.iter_mut().find(|(x, _)| *x == s) {
                         Some((_, c)) => *c += 1,
                         None => legs.push((s, 1)),
@@ -112,79 +119,66 @@ impl IndexTerm {
         }
         parts.extend(
             legs.into_iter()
-                .map(|(s, c)| if c == 1 { s } else { format!("{s}^{c}") }),
+                .map(|(s, c)| if c == 1 { s } else { (sp.power)(&s, c) }),
         );
         let pre = if self.aut == 1 {
             String::new()
         } else {
-            format!("1/{} * ", self.aut)
+            (sp.prefix)(self.aut)
         };
         let sums = if self.sums.is_empty() {
             String::new()
         } else {
-            format!("sum_{{{}}} ", self.sums.join(","))
+            (sp.sums)(&self.sums)
         };
-        format!("{pre}{sums}{}", parts.join(" * "))
+        format!("{pre}{sums}{}", parts.join(sp.times))
+    }
+
+    /// `1/2 * sum_{j1} D(3,1)[o,j1] * f1''(z1[j1]) * (D(1,0)h)[j1]^2`
+    pub fn text(&self) -> String {
+        self.render(&Spelling {
+            prop: &|to, from, row, col| format!("D({to},{from})[{row},{col}]"),
+            vertex: &|layer, k, idx| format!("f{layer}{}(z{layer}[{idx}])", primes(k)),
+            leg: &|to, row| format!("(D({to},0)h)[{row}]"),
+            power: &|s, c| format!("{s}^{c}"),
+            prefix: &|aut| format!("1/{aut} * "),
+            sums: &|s| format!("sum_{{{}}} ", s.join(",")),
+            times: " * ",
+        })
     }
 
     /// `\frac{1}{2}\sum_{j_1} D^{(3,1)}_{o j_1} \sigma_1''(z^{(1)}_{j_1}) (D^{(1,0)}h)_{j_1}^{2}`
     pub fn latex(&self) -> String {
-        let ix = |s: &str| {
-            if let Some(n) = s.strip_prefix('j') {
-                format!("j_{{{n}}}")
-            } else {
-                s.to_string()
-            }
-        };
-        let mut parts: Vec<String> = Vec::new();
-        let mut legs: Vec<(String, usize)> = Vec::new();
-        for f in &self.factors {
-            match f {
-                Factor::Prop { to, from, row, col } => {
-                    parts.push(format!("D^{{({to},{from})}}_{{{} {}}}", ix(row), ix(col)))
-                }
-                Factor::Vertex { layer, k, idx } => {
-                    let d = match k {
-                        1 => "'".to_string(),
-                        2 => "''".to_string(),
-                        k => format!("^{{({k})}}"),
-                    };
-                    parts.push(format!(
-                        "\\sigma_{{{layer}}}{d}\\big(z^{{({layer})}}_{{{}}}\\big)",
-                        ix(idx)
-                    ))
-                }
-                Factor::Leg { to, row } => {
-                    let s = format!("\\big(D^{{({to},0)}}h\\big)_{{{}}}", ix(row));
-                    match legs.iter_mut().find(|(x, _)| *x == s) {
-                        Some((_, c)) => *c += 1,
-                        None => legs.push((s, 1)),
-                    }
-                }
+        fn ix(s: &str) -> String {
+            match s.strip_prefix('j') {
+                Some(n) => format!("j_{{{n}}}"),
+                None => s.to_string(),
             }
         }
-        parts.extend(
-            legs.into_iter()
-                .map(|(s, c)| if c == 1 { s } else { format!("{s}^{{{c}}}") }),
-        );
-        let pre = if self.aut == 1 {
-            String::new()
-        } else {
-            format!("\\frac{{1}}{{{}}}", self.aut)
-        };
-        let sums = if self.sums.is_empty() {
-            String::new()
-        } else {
-            format!(
-                "\\sum_{{{}}}",
-                self.sums
-                    .iter()
-                    .map(|s| ix(s))
-                    .collect::<Vec<_>>()
-                    .join(",")
-            )
-        };
-        format!("{pre}{sums} {}", parts.join("\\, "))
+        self.render(&Spelling {
+            prop: &|to, from, row, col| format!("D^{{({to},{from})}}_{{{} {}}}", ix(row), ix(col)),
+            vertex: &|layer, k, idx| {
+                let d = match k {
+                    1 => "'".to_string(),
+                    2 => "''".to_string(),
+                    k => format!("^{{({k})}}"),
+                };
+                format!(
+                    "\\sigma_{{{layer}}}{d}\\big(z^{{({layer})}}_{{{}}}\\big)",
+                    ix(idx)
+                )
+            },
+            leg: &|to, row| format!("\\big(D^{{({to},0)}}h\\big)_{{{}}}", ix(row)),
+            power: &|s, c| format!("{s}^{{{c}}}"),
+            prefix: &|aut| format!("\\frac{{1}}{{{aut}}}"),
+            sums: &|s| {
+                format!(
+                    "\\sum_{{{}}} ",
+                    s.iter().map(|x| ix(x)).collect::<Vec<_>>().join(",")
+                )
+            },
+            times: "\\, ",
+        })
     }
 }
 
@@ -319,4 +313,28 @@ pub fn tikz(tree: &Node, output_layer: usize, label: &str) -> String {
     }
     s += "\\end{tikzpicture}";
     s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::diagrams::unlabelled;
+
+    #[test]
+    fn ladder_index_form() {
+        // H = 2, order 3: the ladder [2]([1](x0,x1),x2) has |Aut| = 2.
+        let t = unlabelled(3, 2, false)
+            .into_iter()
+            .find(|t| t.tree.text() == "[2]([1](x0,x1),x2)")
+            .unwrap();
+        let term = index_term(&t, 3, "o");
+        assert_eq!(
+            term.text(),
+            "1/2 * sum_{j1,j2} D(3,2)[o,j1] * f2''(z2[j1]) * D(2,1)[j1,j2] * f1''(z1[j2]) * (D(1,0)h)[j2]^2 * (D(2,0)h)[j1]"
+        );
+        assert_eq!(
+            term.latex(),
+            "\\frac{1}{2}\\sum_{j_{1},j_{2}} D^{(3,2)}_{o j_{1}}\\, \\sigma_{2}''\\big(z^{(2)}_{j_{1}}\\big)\\, D^{(2,1)}_{j_{1} j_{2}}\\, \\sigma_{1}''\\big(z^{(1)}_{j_{2}}\\big)\\, \\big(D^{(1,0)}h\\big)_{j_{2}}^{2}\\, \\big(D^{(2,0)}h\\big)_{j_{1}}"
+        );
+    }
 }
