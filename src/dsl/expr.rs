@@ -150,6 +150,57 @@ impl Expr {
     }
 }
 
+impl Expr {
+    /// LaTeX rendering (`\\tanh\\left(z\\right)^{2}`, fractions for `/`).
+    pub fn latex(&self) -> String {
+        self.latex_prec(0)
+    }
+
+    fn latex_prec(&self, ctx: u8) -> String {
+        let (s, p) = match self {
+            Expr::Num(_, text) => (text.clone(), 5),
+            Expr::Var(v) => (latex_name(v), 5),
+            Expr::Neg(a) => (format!("-{}", a.latex_prec(3)), 3),
+            Expr::Add(a, b) => (format!("{} + {}", a.latex_prec(1), b.latex_prec(1)), 1),
+            Expr::Sub(a, b) => (format!("{} - {}", a.latex_prec(1), b.latex_prec(2)), 1),
+            Expr::Mul(a, b) => (format!("{}\\, {}", a.latex_prec(2), b.latex_prec(2)), 2),
+            Expr::Div(a, b) => (format!("\\frac{{{}}}{{{}}}", a.latex_prec(0), b.latex_prec(0)), 5),
+            Expr::Pow(a, b) => (format!("{}^{{{}}}", a.latex_prec(5), b.latex_prec(0)), 4),
+            Expr::Call(f, args) => {
+                let a: Vec<String> = args.iter().map(|a| a.latex_prec(0)).collect();
+                let name = match f.as_str() {
+                    "exp" | "log" | "sin" | "cos" | "tanh" => format!("\\{f}"),
+                    "sqrt" => return wrap(format!("\\sqrt{{{}}}", a.join(", ")), 5, ctx),
+                    other => format!("\\operatorname{{{other}}}"),
+                };
+                (format!("{name}\\left({}\\right)", a.join(", ")), 5)
+            }
+        };
+        wrap(s, p, ctx)
+    }
+}
+
+fn wrap(s: String, p: u8, ctx: u8) -> String {
+    if p < ctx {
+        format!("\\left({s}\\right)")
+    } else {
+        s
+    }
+}
+
+/// `pi` → `\\pi`, `a1` → `a_{1}`, `alpha` → `\\alpha`.
+fn latex_name(v: &str) -> String {
+    const GREEK: [&str; 12] = ["alpha", "beta", "gamma", "delta", "epsilon", "kappa", "lambda", "mu", "nu", "pi", "sigma", "tau"];
+    let split = v.find(|c: char| c.is_ascii_digit()).unwrap_or(v.len());
+    let (base, digits) = v.split_at(split);
+    let base = if GREEK.contains(&base) { format!("\\{base}") } else if base.len() > 1 { format!("\\mathrm{{{}}}", base.replace('_', "\\_")) } else { base.to_string() };
+    if digits.is_empty() {
+        base
+    } else {
+        format!("{base}_{{{digits}}}")
+    }
+}
+
 impl fmt::Display for Expr {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.render("^"))

@@ -149,6 +149,12 @@ impl IndexTerm {
 
     /// `\frac{1}{2}\sum_{j_1} D^{(3,1)}_{o j_1} \sigma_1''(z^{(1)}_{j_1}) (D^{(1,0)}h)_{j_1}^{2}`
     pub fn latex(&self) -> String {
+        self.latex_parts().join("\\, ")
+    }
+
+    /// The LaTeX factors one by one (the prefactor and sums stay with the first), for breaking
+    /// long terms over lines.
+    pub fn latex_parts(&self) -> Vec<String> {
         fn ix(s: &str) -> String {
             match s.strip_prefix('j') {
                 Some(n) => format!("j_{{{n}}}"),
@@ -177,8 +183,11 @@ impl IndexTerm {
                     s.iter().map(|x| ix(x)).collect::<Vec<_>>().join(",")
                 )
             },
-            times: "\\, ",
+            times: "\u{1}",
         })
+        .split('\u{1}')
+        .map(str::to_string)
+        .collect()
     }
 }
 
