@@ -6,6 +6,9 @@
 //! `dsl` (spec text) → `model` (validated MLP, weights) → `diagrams` (petgraph) →
 //! `symbolic` (Symbolica closed forms, optional feature) | `numeric` (ndarray) → `export`.
 //!
+//! `physics` holds the ground truth of the Born-series application: the exact S-wave scattering
+//! length of step potentials and its first two Born terms in closed form.
+//!
 //! The CLI (`src/main.rs`, `src/cli/`) is a thin layer over this library.
 
 pub mod diagrams;
@@ -14,6 +17,7 @@ pub mod error;
 pub mod export;
 pub mod model;
 pub mod numeric;
+pub mod physics;
 #[cfg(feature = "symbolic")]
 pub mod symbolic;
 
