@@ -2,6 +2,7 @@
 
 mod diagrams;
 mod import;
+mod latex;
 mod taylor;
 
 use std::path::PathBuf;
@@ -26,6 +27,8 @@ enum Command {
     Taylor(taylor::Args),
     /// Enumerate or count the diagrams of a derivative order.
     Diagrams(diagrams::Args),
+    /// A LaTeX document: the model, its Feynman rules, the diagrams in TikZ, the Taylor terms.
+    Latex(latex::Args),
     /// Write a spec for a PyTorch nn.Sequential checkpoint (safetensors, npz) or JSON weights.
     Import(import::Args),
 }
@@ -70,6 +73,7 @@ pub fn run() -> ExitCode {
         Command::Taylor(a) => taylor::run(a),
         Command::Diagrams(a) => diagrams::run(a),
         Command::Import(a) => import::run(a),
+        Command::Latex(a) => latex::run(a),
     };
     match result {
         Ok(code) => code,

@@ -145,7 +145,7 @@ fn diagram_table(net: &Network, x0: &[f64], order: usize, ex: &Expander) -> Resu
     Ok(s)
 }
 
-fn parse_point(at: Option<&str>, d: usize) -> Result<Vec<f64>> {
+pub(crate) fn parse_point(at: Option<&str>, d: usize) -> Result<Vec<f64>> {
     let Some(s) = at else { return Ok(vec![0.0; d]) };
     let vals: Vec<f64> = s
         .split(',')

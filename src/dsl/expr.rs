@@ -164,7 +164,10 @@ impl Expr {
             Expr::Add(a, b) => (format!("{} + {}", a.latex_prec(1), b.latex_prec(1)), 1),
             Expr::Sub(a, b) => (format!("{} - {}", a.latex_prec(1), b.latex_prec(2)), 1),
             Expr::Mul(a, b) => (format!("{}\\, {}", a.latex_prec(2), b.latex_prec(2)), 2),
-            Expr::Div(a, b) => (format!("\\frac{{{}}}{{{}}}", a.latex_prec(0), b.latex_prec(0)), 5),
+            Expr::Div(a, b) => (
+                format!("\\frac{{{}}}{{{}}}", a.latex_prec(0), b.latex_prec(0)),
+                5,
+            ),
             Expr::Pow(a, b) => (format!("{}^{{{}}}", a.latex_prec(5), b.latex_prec(0)), 4),
             Expr::Call(f, args) => {
                 let a: Vec<String> = args.iter().map(|a| a.latex_prec(0)).collect();
@@ -190,10 +193,19 @@ fn wrap(s: String, p: u8, ctx: u8) -> String {
 
 /// `pi` → `\\pi`, `a1` → `a_{1}`, `alpha` → `\\alpha`.
 fn latex_name(v: &str) -> String {
-    const GREEK: [&str; 12] = ["alpha", "beta", "gamma", "delta", "epsilon", "kappa", "lambda", "mu", "nu", "pi", "sigma", "tau"];
+    const GREEK: [&str; 12] = [
+        "alpha", "beta", "gamma", "delta", "epsilon", "kappa", "lambda", "mu", "nu", "pi", "sigma",
+        "tau",
+    ];
     let split = v.find(|c: char| c.is_ascii_digit()).unwrap_or(v.len());
     let (base, digits) = v.split_at(split);
-    let base = if GREEK.contains(&base) { format!("\\{base}") } else if base.len() > 1 { format!("\\mathrm{{{}}}", base.replace('_', "\\_")) } else { base.to_string() };
+    let base = if GREEK.contains(&base) {
+        format!("\\{base}")
+    } else if base.len() > 1 {
+        format!("\\mathrm{{{}}}", base.replace('_', "\\_"))
+    } else {
+        base.to_string()
+    };
     if digits.is_empty() {
         base
     } else {

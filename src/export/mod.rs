@@ -1,6 +1,7 @@
 //! Output formats: the JSON schema of `feynn taylor`, text tables, LaTeX, and diagram exports.
 
 pub mod diagrams;
+pub mod latex;
 
 use serde::Serialize;
 

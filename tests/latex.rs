@@ -1,0 +1,89 @@
+//! The LaTeX documents of every example spec compile with pdflatex (Debian's texlive-latex-base,
+//! texlive-latex-recommended and texlive-pictures; `.ci/run` installs them).
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+fn specs(dir: &Path, out: &mut Vec<PathBuf>) {
+    for e in std::fs::read_dir(dir).unwrap() {
+        let p = e.unwrap().path();
+        if p.is_dir() {
+            specs(&p, out);
+        } else if p.extension().is_some_and(|x| x == "fnn") {
+            out.push(p);
+        }
+    }
+}
+
+fn pdflatex(dir: &Path, tex: &str) {
+    let out = Command::new("pdflatex")
+        .args(["-interaction=nonstopmode", "-halt-on-error", tex])
+        .current_dir(dir)
+        .output()
+        .expect("pdflatex is needed for this test: apt-get install texlive-latex-base texlive-latex-recommended texlive-pictures");
+    let log = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{tex} does not compile:\n{}",
+        &log[log.len().saturating_sub(3000)..]
+    );
+}
+
+#[test]
+fn every_example_document_compiles() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mut all = vec![];
+    specs(&root.join("examples"), &mut all);
+    let dir = tempfile::tempdir().unwrap();
+    let mut n = 0;
+    for spec in all {
+        for m in feynn::model::load_spec_file(&spec).unwrap() {
+            let tex = format!("doc{n}.tex");
+            n += 1;
+            let out = Command::new(env!("CARGO_BIN_EXE_feynn"))
+                .args([
+                    "latex",
+                    spec.to_str().unwrap(),
+                    "--model",
+                    &m.name,
+                    "--order",
+                    "3",
+                    "-o",
+                ])
+                .arg(dir.path().join(&tex))
+                .output()
+                .unwrap();
+            assert!(
+                out.status.success(),
+                "{}: {}",
+                spec.display(),
+                String::from_utf8_lossy(&out.stderr)
+            );
+            pdflatex(dir.path(), &tex);
+        }
+    }
+    assert!(n >= 5);
+}
+
+#[test]
+fn a_fragment_pastes_into_a_paper() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let dir = tempfile::tempdir().unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_feynn"))
+        .args([
+            "latex",
+            "examples/born/born.fnn",
+            "--order",
+            "2",
+            "--fragment",
+        ])
+        .current_dir(root)
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let frag = String::from_utf8(out.stdout).unwrap();
+    assert!(!frag.contains("\\documentclass") && frag.contains("\\section"));
+    let paper = format!("\\documentclass{{article}}\n\\usepackage{{amsmath,amssymb,tikz}}\n\\begin{{document}}\nOur network:\n{frag}\n\\end{{document}}\n");
+    std::fs::write(dir.path().join("paper.tex"), paper).unwrap();
+    pdflatex(dir.path(), "paper.tex");
+}
