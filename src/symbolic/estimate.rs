@@ -22,7 +22,9 @@ fn expr_terms(e: &Expr, tz: f64) -> f64 {
         // a denominator stays one factor
         Expr::Div(a, _) => expr_terms(a, tz),
         Expr::Pow(a, b) => match **b {
-            Expr::Num(p, _) if p >= 1.0 && p.fract() == 0.0 => expr_terms(a, tz).powf(p),
+            Expr::Num(p, _) if p >= 1.0 && p.fract() == 0.0 => {
+                multiset(expr_terms(a, tz), p as usize)
+            }
             _ => 1.0,
         },
         Expr::Call(..) => 1.0,
@@ -43,8 +45,82 @@ fn act_terms(act: &Activation, k: usize, tu: f64) -> f64 {
             .derivative_closed_form(k)
             .and_then(|s| parse_expr(&s))
             .map_or(tu, |e| expr_terms(&e, tu)),
-        // each derivative at most doubles the terms (product rule), a rough bound
-        Activation::Custom { body, .. } => expr_terms(body, tu) * 2f64.powi(k as i32),
+        Activation::Custom { body, .. } => deriv_terms(body, tu, k)[k],
+    }
+}
+
+/// C(x+m-1, m): products of m factors drawn with repetition from x distinct terms.
+fn multiset(x: f64, m: usize) -> f64 {
+    (0..m).map(|i| (x + i as f64) / (i + 1) as f64).product()
+}
+
+/// Upper bounds on the expanded terms of e, e', …, e^(kmax) (derivatives in `z`): sums add,
+/// products follow Leibniz, a function of an inner expression follows Faà di Bruno (every
+/// derivative of a function is one term).
+fn deriv_terms(e: &Expr, tz: f64, kmax: usize) -> Vec<f64> {
+    let zero = || vec![0.0; kmax + 1];
+    let leibniz = |a: &[f64], b: &[f64]| -> Vec<f64> {
+        (0..=kmax)
+            .map(|k| (0..=k).map(|i| a[i] * b[k - i]).sum())
+            .collect()
+    };
+    let compose = |inner: &[f64]| -> Vec<f64> {
+        // Σ over integer partitions λ of k of the distinct products of inner parts: set
+        // partitions of one block type give identical terms, and m equal parts of x terms
+        // give C(x+m-1, m) distinct products
+        let mut p = vec![0.0; kmax + 1];
+        p[0] = 1.0;
+        for j in 1..=kmax {
+            let prev = p.clone();
+            for n in j..=kmax {
+                p[n] = (0..=n / j)
+                    .map(|m| prev[n - m * j] * multiset(inner[j], m))
+                    .sum();
+            }
+        }
+        p
+    };
+    match e {
+        Expr::Num(..) => {
+            let mut v = zero();
+            v[0] = 1.0;
+            v
+        }
+        Expr::Var(x) if x == "z" => {
+            let mut v = zero();
+            v[0] = tz;
+            if kmax >= 1 {
+                v[1] = 1.0;
+            }
+            v
+        }
+        Expr::Var(_) => deriv_terms(&Expr::Num(1.0, "1".into()), tz, kmax),
+        Expr::Neg(a) => deriv_terms(a, tz, kmax),
+        Expr::Add(a, b) | Expr::Sub(a, b) => deriv_terms(a, tz, kmax)
+            .iter()
+            .zip(deriv_terms(b, tz, kmax))
+            .map(|(x, y)| x + y)
+            .collect(),
+        Expr::Mul(a, b) => leibniz(&deriv_terms(a, tz, kmax), &deriv_terms(b, tz, kmax)),
+        // a/b = a · g(b), g one function term
+        Expr::Div(a, b) => leibniz(
+            &deriv_terms(a, tz, kmax),
+            &compose(&deriv_terms(b, tz, kmax)),
+        ),
+        Expr::Pow(a, b) => match **b {
+            Expr::Num(p, _) if (1.0..=16.0).contains(&p) && p.fract() == 0.0 => {
+                let da = deriv_terms(a, tz, kmax);
+                let mut acc = da.clone();
+                for _ in 1..p as usize {
+                    acc = leibniz(&acc, &da);
+                }
+                // a sum to the p-th power has C(T+p-1, p) distinct products, not T^p
+                acc[0] = multiset(da[0], p as usize);
+                acc
+            }
+            _ => compose(&deriv_terms(a, tz, kmax)),
+        },
+        Expr::Call(_, args) => compose(&deriv_terms(&args[0], tz, kmax)),
     }
 }
 

@@ -593,7 +593,7 @@ fn latex_report(
                             "c^{{{}}}_{{{}}} &= {}",
                             out.name,
                             monomial_latex(&c.index),
-                            c.expr
+                            latex_lines(&c.expr, 3)
                         )
                     })
                     .collect();
@@ -604,6 +604,30 @@ fn latex_report(
         Err(why) => s += &format!("% {why}\n"),
     }
     s
+}
+
+/// Break a long LaTeX sum after every `per_line` top-level terms (for `align*`).
+fn latex_lines(expr: &str, per_line: usize) -> String {
+    let mut terms: Vec<String> = Vec::new();
+    let mut depth = 0i32;
+    let mut cur = String::new();
+    for ch in expr.chars() {
+        match ch {
+            '{' | '(' | '[' => depth += 1,
+            '}' | ')' | ']' => depth -= 1,
+            '+' | '-' if depth == 0 && !cur.trim().is_empty() => {
+                terms.push(std::mem::take(&mut cur))
+            }
+            _ => {}
+        }
+        cur.push(ch);
+    }
+    terms.push(cur);
+    terms
+        .chunks(per_line)
+        .map(|c| c.concat())
+        .collect::<Vec<_>>()
+        .join(" \\\\\n&\\quad ")
 }
 
 fn py_name(out: &str, index: &[u32]) -> String {
