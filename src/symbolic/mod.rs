@@ -8,7 +8,7 @@
 //!   1/|Aut|, written with propagators D^(l,m), vertices f_m^(k)(z^(m)) and sums over neurons
 //!   ([`index_forms`]). Plain strings; Symbolica is not needed for it.
 //! * **Expanded closed forms**, for concrete widths: every c_α = ∂^α y/α! as a polynomial in
-//!   the weight and bias symbols (`W2_1_3` = W^(2)[1,3], `b1_2` = b^(1)[2], 1-based, named after
+//!   the weight and bias symbols (`W2_1_3` = W^(2)\[1,3\], `b1_2` = b^(1)\[2\], 1-based, named after
 //!   the model's parameters) and in activation values at the expansion point, e.g.
 //!   `tanh(b1_1)` at x0 = 0; deeper layers nest (`tanh(b2_1 + W2_1_1*tanh(b1_1) + …)`).
 //!   Derivatives of built-in activations are rewritten in closed form
@@ -19,7 +19,12 @@
 //! The expanded forms come by two independent routes ([`Route`]): (i) the diagram sum,
 //! c_α = (1/α!) Σ_d value_d over the labelled diagrams, with symbolic propagators and vertices;
 //! (ii) a direct truncated series expansion of the network in the displacement h, layer by
-//! layer, reading off monomial coefficients. [`compare_routes`] expands (i) − (ii).
+//! layer, reading off monomial coefficients. [`compare_routes`] expands (i) − (ii). Both carry
+//! the vertex values as symbols V_{l,j,k} = f_l^(k)(z^(l)_j(x0)), so that their algebra stays
+//! polynomial, and substitute the closed forms at the end.
+//!
+//! Sizes are predicted before anything runs ([`predicted_terms`]); requests above
+//! [`Options::max_terms`] (default [`MAX_TERMS`]) are refused with [`Error::TooLarge`].
 //!
 //! # Symbolica's license and the one-thread rule
 //!
@@ -29,7 +34,8 @@
 //! Symbolica call of this crate runs on one persistent worker thread
 //! ([`on_symbolica_thread`]); any number of caller threads may use this module at once, but do
 //! not run two processes that use it at the same time. A license key in the environment
-//! variable `SYMBOLICA_LICENSE` (read by Symbolica itself) lifts the restrictions.
+//! variable `SYMBOLICA_LICENSE` (read by Symbolica itself) lifts the restrictions. The banner
+//! shares stdout with whatever the caller prints there; the CLI's `-o FILE` keeps results apart.
 
 mod estimate;
 mod index;
