@@ -247,11 +247,17 @@ fn symbolic(a: &Args, model: &Model, weights: Option<&Path>) -> Result<ExitCode>
         Format::Sympy => feynn::symbolic::Style::Sympy,
         Format::Text => feynn::symbolic::Style::Text,
     };
-    let x0 = match (&store, a.at.as_deref()) {
-        (Some(_), at) | (None, at @ Some(_)) => match &model.input {
-            feynn::dsl::Width::Fixed(d) => Some(parse_point(at, *d)?),
-            _ => None,
-        },
+    if a.at_file.is_some() {
+        return Err(Error::invalid("--symbolic takes one expansion point", "give it with --at (closed forms hold at any point; numbers at many points come without --symbolic)"));
+    }
+    // the number of inputs: from the spec, or from the weights for a symbolic input width
+    let inputs = match (&model.input, &store) {
+        (feynn::dsl::Width::Fixed(d), _) => Some(*d),
+        (_, Some(s)) => Some(Network::from_store(model, s)?.inputs()),
+        _ => None,
+    };
+    let x0 = match (inputs, &store, a.at.as_deref()) {
+        (Some(d), Some(_), at) | (Some(d), None, at @ Some(_)) => Some(parse_point(at, d)?),
         _ => None,
     };
     let text = feynn::symbolic::report(model, a.order, store.as_ref(), x0, fmt)?;
