@@ -293,7 +293,7 @@ fn at_file_csv_and_npy_give_one_result_per_point() {
         vec![2.5, -0.25, 1e-3],
     ];
     let csv = "x0,x1,x2\n".to_string()
-        + &points
+        + points
             .iter()
             .map(|p| {
                 p.iter()
@@ -303,6 +303,7 @@ fn at_file_csv_and_npy_give_one_result_per_point() {
             })
             .collect::<Vec<_>>()
             .join("\n")
+            .as_str()
         + "\n";
     std::fs::write(f.file("pts.csv"), csv).unwrap();
     let arr = ndarray::Array2::from_shape_vec((4, 3), points.iter().flatten().copied().collect())
