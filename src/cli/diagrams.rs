@@ -14,6 +14,8 @@ pub enum Format {
     Text,
     Json,
     Dot,
+    /// One SVG picture per diagram: `-o d.svg` writes d-1.svg, d-2.svg, …
+    Svg,
 }
 
 #[derive(clap::Args)]
@@ -116,6 +118,30 @@ pub fn run(a: Args) -> Result<ExitCode> {
                 })
                 .collect();
             serde_json::to_string_pretty(&serde_json::json!({"order": a.order, "hidden_layers": h, "kind": if a.labelled { "labelled" } else { "unlabelled" }, "diagrams": ds})).unwrap() + "\n"
+        }
+        Format::Svg => {
+            let Some(base) = &a.out.output else {
+                return Err(Error::invalid(
+                    "--format svg writes one file per diagram",
+                    "give -o NAME.svg; the files are NAME-1.svg, NAME-2.svg, …",
+                ));
+            };
+            let stem = base.with_extension("");
+            for (i, (t, aut)) in items.iter().enumerate() {
+                let label = aut
+                    .filter(|&x| x > 1)
+                    .map(|x| format!("1/{x}"))
+                    .unwrap_or_default();
+                let path = std::path::PathBuf::from(format!("{}-{}.svg", stem.display(), i + 1));
+                std::fs::write(&path, feynn::export::diagrams::svg(t, l, &label)).map_err(|e| {
+                    Error::Io {
+                        path: path.display().to_string(),
+                        source: e,
+                    }
+                })?;
+            }
+            eprintln!("wrote {} SVG file(s) {}-N.svg", items.len(), stem.display());
+            return Ok(ExitCode::SUCCESS);
         }
         Format::Dot => items
             .iter()

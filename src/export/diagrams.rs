@@ -235,92 +235,123 @@ pub fn dot(tree: &Node, output_layer: usize, title: &str) -> String {
     format!("digraph \"{title}\" {{\n    rankdir=BT;\n{body}}}\n")
 }
 
-/// A TikZ picture of one diagram, layer-aligned: inputs at the bottom (y = 0), each vertex at its
-/// layer's height, the output on top; `label` goes beside it (e.g. the symmetry factor).
-pub fn tikz(tree: &Node, output_layer: usize, label: &str) -> String {
-    struct P {
-        x: f64,
-        y: f64,
-    }
-    let mut nodes: Vec<(P, String)> = Vec::new();
-    let mut edges: Vec<(usize, usize)> = Vec::new();
-    let mut next_leaf = 0.0;
-    fn place(
-        n: &Node,
-        nodes: &mut Vec<(P, String)>,
-        edges: &mut Vec<(usize, usize)>,
-        next_leaf: &mut f64,
-    ) -> usize {
+/// What a drawn node is.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Drawn {
+    Leaf(usize),
+    Vertex(usize),
+    Output,
+}
+
+/// A layer-aligned layout: inputs at y = 0, each vertex at its layer's height, the output on top;
+/// leaves spaced by 1, each vertex centred over its children. Edges go child → parent.
+pub struct Layout {
+    pub nodes: Vec<(f64, f64, Drawn)>,
+    pub edges: Vec<(usize, usize)>,
+    /// Index of the top node (the output, or the output vertex).
+    pub top: usize,
+    pub leaves: usize,
+}
+
+pub fn layout(tree: &Node, output_layer: usize) -> Layout {
+    fn place(n: &Node, l: &mut Layout) -> usize {
         match n {
             Node::Leaf(s) => {
-                nodes.push((
-                    P {
-                        x: *next_leaf,
-                        y: 0.0,
-                    },
-                    format!("leaf/x_{{{s}}}"),
-                ));
-                *next_leaf += 1.0;
-                nodes.len() - 1
+                l.nodes.push((l.leaves as f64, 0.0, Drawn::Leaf(*s)));
+                l.leaves += 1;
+                l.nodes.len() - 1
             }
             Node::Vertex { layer, children } => {
-                let ids: Vec<usize> = children
-                    .iter()
-                    .map(|c| place(c, nodes, edges, next_leaf))
-                    .collect();
-                let x = ids.iter().map(|&i| nodes[i].0.x).sum::<f64>() / ids.len() as f64;
-                nodes.push((
-                    P {
-                        x,
-                        y: *layer as f64,
-                    },
-                    format!("vertex/{layer}"),
-                ));
-                let me = nodes.len() - 1;
-                edges.extend(ids.into_iter().map(|i| (i, me)));
+                let ids: Vec<usize> = children.iter().map(|c| place(c, l)).collect();
+                let x = ids.iter().map(|&i| l.nodes[i].0).sum::<f64>() / ids.len() as f64;
+                l.nodes.push((x, *layer as f64, Drawn::Vertex(*layer)));
+                let me = l.nodes.len() - 1;
+                l.edges.extend(ids.into_iter().map(|i| (i, me)));
                 me
             }
         }
     }
-    let root = place(tree, &mut nodes, &mut edges, &mut next_leaf);
-    let top = if tree.layer() == output_layer {
+    let mut l = Layout {
+        nodes: vec![],
+        edges: vec![],
+        top: 0,
+        leaves: 0,
+    };
+    let root = place(tree, &mut l);
+    l.top = if tree.layer() == output_layer {
         root
     } else {
-        let x = nodes[root].0.x;
-        nodes.push((
-            P {
-                x,
-                y: output_layer as f64 + 0.6,
-            },
-            "out/y".into(),
-        ));
-        edges.push((root, nodes.len() - 1));
-        nodes.len() - 1
+        let x = l.nodes[root].0;
+        l.nodes.push((x, output_layer as f64 + 0.6, Drawn::Output));
+        l.edges.push((root, l.nodes.len() - 1));
+        l.nodes.len() - 1
     };
+    l
+}
+
+/// A TikZ picture of one diagram, layer-aligned: inputs at the bottom (y = 0), each vertex at its
+/// layer's height, the output on top; `label` goes beside it (e.g. the symmetry factor).
+pub fn tikz(tree: &Node, output_layer: usize, label: &str) -> String {
+    let l = layout(tree, output_layer);
     let mut s = String::from(
         "\\begin{tikzpicture}[x=0.7cm,y=0.8cm,baseline=(current bounding box.center)]\n",
     );
-    for (i, (p, kind)) in nodes.iter().enumerate() {
-        let (k, t) = kind.split_once('/').unwrap();
-        let style = match k {
-            "leaf" => format!("\\node[font=\\scriptsize] (n{i}) at ({:.2},{:.2}) {{${t}$}};", p.x, p.y),
-            "vertex" => format!("\\node[circle,fill=black,inner sep=1.6pt,label={{[font=\\tiny]right:{t}}}] (n{i}) at ({:.2},{:.2}) {{}};", p.x, p.y),
-            _ => format!("\\node[font=\\scriptsize] (n{i}) at ({:.2},{:.2}) {{${t}$}};", p.x, p.y),
+    for (i, (x, y, kind)) in l.nodes.iter().enumerate() {
+        s += &match kind {
+            Drawn::Leaf(slot) => format!("\\node[font=\\scriptsize] (n{i}) at ({x:.2},{y:.2}) {{$x_{{{slot}}}$}};\n"),
+            Drawn::Vertex(layer) => format!("\\node[circle,fill=black,inner sep=1.6pt,label={{[font=\\tiny]right:{layer}}}] (n{i}) at ({x:.2},{y:.2}) {{}};\n"),
+            Drawn::Output => format!("\\node[font=\\scriptsize] (n{i}) at ({x:.2},{y:.2}) {{$y$}};\n"),
         };
-        s += &style;
-        s.push('\n');
     }
-    for (a, b) in &edges {
+    for (a, b) in &l.edges {
         s += &format!("\\draw (n{a}) -- (n{b});\n");
     }
     if !label.is_empty() {
         s += &format!(
             "\\node[font=\\scriptsize,anchor=west] at ({:.2},{:.2}) {{${label}$}};\n",
-            next_leaf.max(1.0),
-            nodes[top].0.y / 2.0
+            (l.leaves as f64).max(1.0),
+            l.nodes[l.top].1 / 2.0
         );
     }
     s += "\\end{tikzpicture}";
+    s
+}
+
+/// A standalone SVG picture of one diagram (same layout as [`tikz`]; no LaTeX needed).
+pub fn svg(tree: &Node, output_layer: usize, label: &str) -> String {
+    let l = layout(tree, output_layer);
+    let (sx, sy, pad) = (40.0, 50.0, 24.0);
+    let ymax = l.nodes.iter().map(|n| n.1).fold(0.0, f64::max);
+    let width = (l.leaves.max(1) as f64 - 1.0) * sx + 2.0 * pad + 70.0;
+    let height = ymax * sy + 2.0 * pad;
+    let px = |x: f64| pad + x * sx;
+    let py = |y: f64| pad + (ymax - y) * sy;
+    let mut s = format!("<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{width:.0}\" height=\"{height:.0}\" font-family=\"serif\" font-size=\"13\">\n");
+    for (a, b) in &l.edges {
+        let (na, nb) = (&l.nodes[*a], &l.nodes[*b]);
+        s += &format!(
+            "<line x1=\"{:.1}\" y1=\"{:.1}\" x2=\"{:.1}\" y2=\"{:.1}\" stroke=\"black\"/>\n",
+            px(na.0),
+            py(na.1),
+            px(nb.0),
+            py(nb.1)
+        );
+    }
+    for (x, y, kind) in &l.nodes {
+        s += &match kind {
+            Drawn::Leaf(slot) => format!("<rect x=\"{:.1}\" y=\"{:.1}\" width=\"22\" height=\"16\" fill=\"white\"/><text x=\"{:.1}\" y=\"{:.1}\" text-anchor=\"middle\">x{slot}</text>\n", px(*x) - 11.0, py(*y) - 6.0, px(*x), py(*y) + 8.0),
+            Drawn::Vertex(layer) => format!("<circle cx=\"{:.1}\" cy=\"{:.1}\" r=\"4\" fill=\"black\"/><text x=\"{:.1}\" y=\"{:.1}\" font-size=\"10\">{layer}</text>\n", px(*x), py(*y), px(*x) + 6.0, py(*y) + 4.0),
+            Drawn::Output => format!("<rect x=\"{:.1}\" y=\"{:.1}\" width=\"16\" height=\"16\" fill=\"white\"/><text x=\"{:.1}\" y=\"{:.1}\" text-anchor=\"middle\">y</text>\n", px(*x) - 8.0, py(*y) - 10.0, px(*x), py(*y) + 4.0),
+        };
+    }
+    if !label.is_empty() {
+        s += &format!(
+            "<text x=\"{:.1}\" y=\"{:.1}\">{label}</text>\n",
+            width - 60.0,
+            height / 2.0
+        );
+    }
+    s += "</svg>\n";
     s
 }
 
@@ -345,5 +376,36 @@ mod tests {
             term.latex(),
             "\\frac{1}{2}\\sum_{j_{1},j_{2}} D^{(3,2)}_{o j_{1}}\\, \\sigma_{2}''\\big(z^{(2)}_{j_{1}}\\big)\\, D^{(2,1)}_{j_{1} j_{2}}\\, \\sigma_{1}''\\big(z^{(1)}_{j_{2}}\\big)\\, \\big(D^{(1,0)}h\\big)_{j_{2}}^{2}\\, \\big(D^{(2,0)}h\\big)_{j_{1}}"
         );
+    }
+
+    #[test]
+    fn svg_draws_every_leaf_vertex_and_line() {
+        // (topologies, output layer L, whether the output is a separate node)
+        let families = [
+            (unlabelled(4, 3, false), 4, 1),
+            (unlabelled(3, 2, true), 3, 0),
+        ];
+        for (topos, l, out_node) in families {
+            for t in topos {
+                let svg = svg(&t.tree, l, "1/2");
+                let (v, n) = (t.tree.vertices(), t.tree.order());
+                assert_eq!(svg.matches("<circle").count(), v, "{}", t.tree.text());
+                // texts: leaves, vertex layer numbers, the output (if separate), the label
+                assert_eq!(
+                    svg.matches("<text").count(),
+                    n + v + out_node + 1,
+                    "{}",
+                    t.tree.text()
+                );
+                // a tree on V nodes has V − 1 lines
+                assert_eq!(
+                    svg.matches("<line").count(),
+                    n + v + out_node - 1,
+                    "{}",
+                    t.tree.text()
+                );
+                assert!(svg.starts_with("<svg") && svg.trim_end().ends_with("</svg>"));
+            }
+        }
     }
 }
