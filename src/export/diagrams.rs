@@ -100,16 +100,23 @@ struct Spelling<'a> {
 }
 
 impl IndexTerm {
-    /// Factors in order, repeated legs gathered into powers.
-    fn render(&self, sp: &Spelling) -> String {
+    /// The factors spelled one by one, identical external legs gathered into powers (the legs
+    /// come last, in order of first appearance).
+    pub fn grouped_factors(
+        &self,
+        prop: &dyn Fn(usize, usize, &str, &str) -> String,
+        vertex: &dyn Fn(usize, usize, &str) -> String,
+        leg: &dyn Fn(usize, &str) -> String,
+        power: &dyn Fn(&str, usize) -> String,
+    ) -> Vec<String> {
         let mut parts: Vec<String> = Vec::new();
         let mut legs: Vec<(String, usize)> = Vec::new();
         for f in &self.factors {
             match f {
-                Factor::Prop { to, from, row, col } => parts.push((sp.prop)(*to, *from, row, col)),
-                Factor::Vertex { layer, k, idx } => parts.push((sp.vertex)(*layer, *k, idx)),
+                Factor::Prop { to, from, row, col } => parts.push(prop(*to, *from, row, col)),
+                Factor::Vertex { layer, k, idx } => parts.push(vertex(*layer, *k, idx)),
                 Factor::Leg { to, row } => {
-                    let s = (sp.leg)(*to, row);
+                    let s = leg(*to, row);
                     match legs.iter_mut().find(|(x, _)| *x == s) {
                         Some((_, c)) => *c += 1,
                         None => legs.push((s, 1)),
@@ -119,8 +126,13 @@ impl IndexTerm {
         }
         parts.extend(
             legs.into_iter()
-                .map(|(s, c)| if c == 1 { s } else { (sp.power)(&s, c) }),
+                .map(|(s, c)| if c == 1 { s } else { power(&s, c) }),
         );
+        parts
+    }
+
+    fn render(&self, sp: &Spelling) -> String {
+        let parts = self.grouped_factors(sp.prop, sp.vertex, sp.leg, sp.power);
         let pre = if self.aut == 1 {
             String::new()
         } else {

@@ -106,90 +106,68 @@ fn index_layer(term: &IndexTerm, idx: &str) -> usize {
         .expect("every summed index labels a vertex")
 }
 
-/// Factors with identical external legs merged into powers.
-fn grouped(
-    term: &IndexTerm,
-    prop: impl Fn(usize, usize, &str, &str) -> String,
-    leg: impl Fn(usize, &str) -> String,
-    vertex: impl Fn(usize, usize, &str) -> String,
-    pow: impl Fn(&str, usize) -> String,
-) -> Vec<String> {
-    let mut parts = Vec::new();
-    let mut legs: Vec<(String, usize)> = Vec::new();
-    for f in &term.factors {
-        match f {
-            Factor::Prop { to, from, row, col } => parts.push(prop(*to, *from, row, col)),
-            Factor::Vertex { layer, k, idx } => parts.push(vertex(*layer, *k, idx)),
-            Factor::Leg { to, row } => {
-                let s = leg(*to, row);
-                match legs.iter_mut().find(|(x, _)| *x == s) {
-                    Some((_, c)) => *c += 1,
-                    None => legs.push((s, 1)),
-                }
-            }
-        }
-    }
-    parts.extend(
-        legs.into_iter()
-            .map(|(s, c)| if c == 1 { s } else { pow(&s, c) }),
-    );
-    parts
-}
-
 /// SymPy: `Rational(1, 2)*Sum(D(3, 1, o, j1)*dsigma(1, 2, z(1, j1))*Dh(1, j1)**2, (j1, 1, n1))`.
 ///
 /// `D(l, m, r, c)` = D^(l,m)_{rc}; `Dh(m, r)` = (D^(m,0) h)_r = Σ_i D^(m,0)_{ri} h_i;
 /// `dsigma(m, k, u)` = f_m^(k)(u); `z(m, j)` = z^(m)_j at x0; `o` the output index.
 pub fn sympy_term(term: &IndexTerm, widths: &[String]) -> String {
-    let parts = grouped(
-        term,
-        |to, from, r, c| format!("D({to}, {from}, {r}, {c})"),
-        |to, r| format!("Dh({to}, {r})"),
-        |m, k, j| format!("dsigma({m}, {k}, z({m}, {j}))"),
-        |s, c| format!("{s}**{c}"),
+    let parts = term.grouped_factors(
+        &|to, from, r, c| format!("D({to}, {from}, {r}, {c})"),
+        &|m, k, j| format!("dsigma({m}, {k}, z({m}, {j}))"),
+        &|to, r| format!("Dh({to}, {r})"),
+        &|s, c| format!("{s}**{c}"),
     );
-    let body = parts.join("*");
+    wrap_sums(
+        term,
+        widths,
+        parts.join("*"),
+        |body, lim| format!("Sum({body}, {lim})"),
+        |j, n| format!("({j}, 1, {n})"),
+        |aut, body| format!("Rational(1, {aut})*{body}"),
+    )
+}
+
+/// `Sum`/`Sum[]` over the term's neuron indices with their widths, then the symmetry factor.
+fn wrap_sums(
+    term: &IndexTerm,
+    widths: &[String],
+    body: String,
+    sum: impl Fn(&str, &str) -> String,
+    limit: impl Fn(&str, &str) -> String,
+    factor: impl Fn(u128, &str) -> String,
+) -> String {
     let body = if term.sums.is_empty() {
         body
     } else {
         let limits: Vec<String> = term
             .sums
             .iter()
-            .map(|j| format!("({j}, 1, {})", widths[index_layer(term, j)]))
+            .map(|j| limit(j, &widths[index_layer(term, j)]))
             .collect();
-        format!("Sum({body}, {})", limits.join(", "))
+        sum(&body, &limits.join(", "))
     };
     if term.aut == 1 {
         body
     } else {
-        format!("Rational(1, {})*{body}", term.aut)
+        factor(term.aut, &body)
     }
 }
 
 /// Mathematica: `1/2 Sum[Dp[3, 1, o, j1] Derivative[2][sigma1][z[1, j1]] Dh[1, j1]^2, {j1, 1, n1}]`
 /// (`D` is a built-in of the Wolfram Language, so propagators are `Dp`).
 pub fn mathematica_term(term: &IndexTerm, widths: &[String]) -> String {
-    let parts = grouped(
-        term,
-        |to, from, r, c| format!("Dp[{to}, {from}, {r}, {c}]"),
-        |to, r| format!("Dh[{to}, {r}]"),
-        |m, k, j| format!("Derivative[{k}][sigma{m}][z[{m}, {j}]]"),
-        |s, c| format!("{s}^{c}"),
+    let parts = term.grouped_factors(
+        &|to, from, r, c| format!("Dp[{to}, {from}, {r}, {c}]"),
+        &|m, k, j| format!("Derivative[{k}][sigma{m}][z[{m}, {j}]]"),
+        &|to, r| format!("Dh[{to}, {r}]"),
+        &|s, c| format!("{s}^{c}"),
     );
-    let body = parts.join(" ");
-    let body = if term.sums.is_empty() {
-        body
-    } else {
-        let limits: Vec<String> = term
-            .sums
-            .iter()
-            .map(|j| format!("{{{j}, 1, {}}}", widths[index_layer(term, j)]))
-            .collect();
-        format!("Sum[{body}, {}]", limits.join(", "))
-    };
-    if term.aut == 1 {
-        body
-    } else {
-        format!("1/{} {body}", term.aut)
-    }
+    wrap_sums(
+        term,
+        widths,
+        parts.join(" "),
+        |body, lim| format!("Sum[{body}, {lim}]"),
+        |j, n| format!("{{{j}, 1, {n}}}"),
+        |aut, body| format!("1/{aut} {body}"),
+    )
 }
