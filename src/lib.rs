@@ -9,8 +9,12 @@
 //! `physics` holds the ground truth of the Born-series application: the exact S-wave scattering
 //! length of step potentials and its first two Born terms in closed form.
 //!
+//! `check` cross-checks hand-derived formulas against the model (symbolically, then at random
+//! parameter draws), naming the diagrams a wrong formula misses.
+//!
 //! The CLI (`src/main.rs`, `src/cli/`) is a thin layer over this library.
 
+pub mod check;
 pub mod diagrams;
 pub mod dsl;
 pub mod error;

@@ -87,3 +87,48 @@ fn a_fragment_pastes_into_a_paper() {
     std::fs::write(dir.path().join("paper.tex"), paper).unwrap();
     pdflatex(dir.path(), "paper.tex");
 }
+
+/// `--expanded` adds every coefficient in the weights and biases (Symbolica), broken into lines
+/// that fit the page; the document still compiles. (The only test here that runs Symbolica.)
+#[cfg(feature = "symbolic")]
+#[test]
+fn expanded_closed_forms_compile() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let dir = tempfile::tempdir().unwrap();
+    let tex = dir.path().join("expanded.tex");
+    let out = Command::new(env!("CARGO_BIN_EXE_feynn"))
+        .args([
+            "latex",
+            "examples/symbolic/two_layer.fnn",
+            "--order",
+            "2",
+            "--expanded",
+            "-o",
+        ])
+        .arg(&tex)
+        .current_dir(root)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let doc = std::fs::read_to_string(&tex).unwrap();
+    assert!(doc.contains("\\section{Expanded closed forms}"));
+    // c_{x_1 x_2} is there, in the parameters, broken over several lines
+    let mixed = doc
+        .find("c_{x_{0} x_{1}} &=")
+        .expect("the mixed coefficient");
+    let next = doc[mixed..]
+        .find("\\\\\nc_")
+        .map_or(doc.len(), |e| mixed + e);
+    assert!(
+        doc[mixed..next].matches("\\quad").count() >= 3,
+        "broken into lines"
+    );
+    assert!(doc.contains("{W^{(1)}_{1,2}}"), "parameters in LaTeX");
+    let longest = doc.lines().map(|l| l.len()).max().unwrap();
+    assert!(longest < 2000, "a line of {longest} characters");
+    pdflatex(dir.path(), "expanded.tex");
+}

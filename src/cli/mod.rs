@@ -1,5 +1,6 @@
 //! Command-line interface. Exit codes: 0 ok, 1 a check failed, 2 bad input.
 
+mod check;
 mod diagrams;
 mod import;
 mod latex;
@@ -29,6 +30,9 @@ enum Command {
     Diagrams(diagrams::Args),
     /// A LaTeX document: the model, its Feynman rules, the diagrams in TikZ, the Taylor terms.
     Latex(latex::Args),
+    /// Check a hand-derived formula for a derivative or Taylor coefficient: VERIFIED (exit 0) or
+    /// REFUTED (exit 1, with a counterexample and the diagrams the formula misses).
+    Check(check::Args),
     /// Write a spec for a PyTorch nn.Sequential checkpoint (safetensors, npz) or JSON weights.
     Import(import::Args),
 }
@@ -74,6 +78,7 @@ pub fn run() -> ExitCode {
         Command::Diagrams(a) => diagrams::run(a),
         Command::Import(a) => import::run(a),
         Command::Latex(a) => latex::run(a),
+        Command::Check(a) => check::run(a),
     };
     match result {
         Ok(code) => code,

@@ -73,13 +73,82 @@ fn closed_form_tex(a: &Activation, k: usize) -> Option<String> {
     Some(e.latex())
 }
 
+/// Expanded closed forms of the coefficients, already in LaTeX (computed by the `symbolic`
+/// module, which this one does not depend on).
+#[derive(Debug, Clone, PartialEq)]
+pub struct ExpandedTex {
+    /// n_0 .. n_L the forms were expanded at.
+    pub widths: Vec<usize>,
+    /// Per output: its name and (multi-index, LaTeX) for every coefficient.
+    pub outputs: Vec<(String, Vec<(Vec<u32>, String)>)>,
+}
+
+/// What a document holds besides the model, the rules and the diagrams.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Contents<'a> {
+    /// Numeric coefficients of trained weights.
+    pub numbers: Option<&'a TaylorJson>,
+    /// Expanded closed forms.
+    pub expanded: Option<&'a ExpandedTex>,
+    /// Rows per order in the tables of numbers.
+    pub max_rows: usize,
+}
+
+/// Source characters per displayed line before a long sum is broken.
+const LINE_CHARS: usize = 150;
+
+/// Split a LaTeX sum at its top-level `+`/`-` signs (outside braces and \left…\right).
+pub fn top_level_terms(tex: &str) -> Vec<String> {
+    let mut terms = vec![];
+    let mut cur = String::new();
+    let (mut brace, mut lr) = (0i32, 0i32);
+    let mut rest = tex;
+    while let Some(c) = rest.chars().next() {
+        if rest.starts_with("\\left") {
+            lr += 1;
+        } else if rest.starts_with("\\right") {
+            lr -= 1;
+        }
+        match c {
+            '{' => brace += 1,
+            '}' => brace -= 1,
+            '+' | '-' if brace == 0 && lr == 0 && !cur.trim().is_empty() => {
+                terms.push(cur.trim().to_string());
+                cur = String::new();
+            }
+            _ => {}
+        }
+        cur.push(c);
+        rest = &rest[c.len_utf8()..];
+    }
+    if !cur.trim().is_empty() {
+        terms.push(cur.trim().to_string());
+    }
+    terms
+}
+
+/// `lhs &= t1 + t2 \\ &\quad + t3 …`: a long sum broken into lines for an align* block.
+pub fn broken_equation(lhs: &str, tex: &str) -> String {
+    let mut s = format!("{lhs} &= ");
+    let mut line = 0;
+    for (i, t) in top_level_terms(tex).iter().enumerate() {
+        if i > 0 && line + t.len() > LINE_CHARS {
+            s += "\\\\\n&\\quad ";
+            line = 0;
+        }
+        if i > 0 && !t.starts_with('-') && !t.starts_with('+') {
+            s += "+ ";
+        }
+        s += t;
+        s += " ";
+        line += t.len();
+    }
+    s
+}
+
 /// The document body: model, rules, diagrams, coefficients.
-pub fn body(
-    model: &Model,
-    order: usize,
-    numbers: Option<&TaylorJson>,
-    max_rows: usize,
-) -> Result<String> {
+pub fn body(model: &Model, order: usize, contents: &Contents) -> Result<String> {
+    let (numbers, max_rows) = (contents.numbers, contents.max_rows);
     let h = model.hidden_layers();
     let l = model.layers.len();
     let out_act = model.output_activation().is_some();
@@ -208,6 +277,30 @@ pub fn body(
         s += "\n\\end{align*}\n";
     }
 
+    if let Some(e) = contents.expanded {
+        s += "\\section{Expanded closed forms}\n";
+        s += &format!(
+            "Every coefficient $c_\\alpha = \\partial^\\alpha y(x_0)/\\alpha!$ written out in the weights and biases (widths ${}$; $W^{{(l)}}_{{i,j}}$ row $i$, column $j$), expanded by Symbolica.\n",
+            e.widths.iter().map(|w| w.to_string()).collect::<Vec<_>>().join("\\text{-}")
+        );
+        for (name, coeffs) in &e.outputs {
+            s += &format!("\\subsection*{{Output ${name}$}}\n\\begin{{align*}}\n");
+            let eqs: Vec<String> = coeffs
+                .iter()
+                .map(|(idx, tex)| {
+                    let mono = if idx.is_empty() {
+                        "1".to_string()
+                    } else {
+                        monomial_latex(idx)
+                    };
+                    broken_equation(&format!("c_{{{mono}}}"), tex)
+                })
+                .collect();
+            s += &eqs.join("\\\\\n");
+            s += "\n\\end{align*}\n";
+        }
+    }
+
     if let Some(t) = numbers {
         s += "\\section{Numeric coefficients}\n";
         s += &format!("Taylor coefficients $c_\\alpha = \\partial^\\alpha y(x_0)/\\alpha!$ of the trained weights at $x_0 = {}$, largest first.\n", if t.point.iter().all(|&v| v == 0.0) { "0".to_string() } else { "(\\dots)".to_string() });
@@ -243,13 +336,8 @@ pub fn body(
 }
 
 /// A self-contained document around [`body`].
-pub fn document(
-    model: &Model,
-    order: usize,
-    numbers: Option<&TaylorJson>,
-    max_rows: usize,
-) -> Result<String> {
-    let b = body(model, order, numbers, max_rows)?;
+pub fn document(model: &Model, order: usize, contents: &Contents) -> Result<String> {
+    let b = body(model, order, contents)?;
     Ok(format!(
         "\\documentclass[11pt]{{article}}\n\\usepackage[margin=2cm]{{geometry}}\n\\usepackage{{amsmath,amssymb}}\n\\usepackage{{tikz}}\n\\allowdisplaybreaks\n\\title{{Feynman rules and Taylor coefficients of \\texttt{{{}}}}}\n\\author{{written by feynn}}\n\\date{{}}\n\\begin{{document}}\n\\maketitle\n{b}\\end{{document}}\n",
         tex_escape(&model.name)

@@ -40,3 +40,29 @@ pub fn attribute(
     });
     Ok(topos.into_iter().zip(contrib).collect())
 }
+
+/// Each topology's contribution to the single coefficient c_α (`alpha` sorted input positions
+/// with repetition, |α| = n ≥ 1) of output o: the labelled diagrams of one monomial only.
+pub fn attribute_one(
+    net: &Network,
+    x0: &[f64],
+    alpha: &[u32],
+    o: usize,
+) -> Result<Vec<(Topology, f64)>> {
+    let n = alpha.len();
+    let props = Propagators::new(net, x0, n)?;
+    let out_act = net.activations.last().map(|a| a.is_some()).unwrap_or(false);
+    let topos = unlabelled(n, net.hidden_layers(), out_act);
+    let pos: HashMap<Node, usize> = topos
+        .iter()
+        .enumerate()
+        .map(|(i, t)| (t.tree.shape(), i))
+        .collect();
+    let mut contrib = vec![0.0; topos.len()];
+    let inv = 1.0 / Basis::alpha_factorial(alpha);
+    for_each_labelled(n, net.hidden_layers(), out_act, |d| {
+        contrib[pos[&d.shape()]] += props.diagram_value(d, o, alpha) * inv;
+        ControlFlow::Continue(())
+    });
+    Ok(topos.into_iter().zip(contrib).collect())
+}

@@ -37,6 +37,7 @@
 //! variable `SYMBOLICA_LICENSE` (read by Symbolica itself) lifts the restrictions. The banner
 //! shares stdout with whatever the caller prints there; the CLI's `-o FILE` keeps results apart.
 
+mod check;
 mod estimate;
 mod index;
 mod net;
@@ -49,6 +50,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use symbolica::atom::{Atom, AtomCore};
 
+pub use check::check_claim;
 pub use index::{index_forms, mathematica_term, sympy_term, IndexForm, IndexFormTerm};
 pub use net::NetSpec;
 pub use worker::on_symbolica_thread;

@@ -86,7 +86,7 @@ pub fn expr_source(e: &Expr) -> String {
 }
 
 /// `1.25e-3` → `125/100000`; None if the text is not a plain decimal literal.
-fn rational_text(text: &str) -> Option<String> {
+pub(crate) fn rational_text(text: &str) -> Option<String> {
     let t = text.trim();
     let (mant, exp) = match t.find(['e', 'E']) {
         Some(i) => (&t[..i], t[i + 1..].parse::<i64>().ok()?),

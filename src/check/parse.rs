@@ -1,0 +1,352 @@
+//! The claim language (grammar in `grammar/claim.pest`, documented in `book/src/check.md`):
+//! pest parse into [`Claim`], spans kept for diagnostics.
+
+use pest::iterators::Pair;
+use pest::pratt_parser::{Assoc, Op, PrattParser};
+use pest::Parser;
+use pest_derive::Parser;
+
+use crate::dsl::Span;
+use crate::error::SpecError;
+
+#[derive(Parser)]
+#[grammar = "../grammar/claim.pest"]
+struct ClaimParser;
+
+/// Which quantity the left side names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LhsKind {
+    /// ∂^α y (no 1/α!).
+    Derivative,
+    /// The Taylor coefficient c_α = ∂^α y / α!.
+    Taylor,
+}
+
+/// The left side: a derivative or Taylor coefficient of one output at a point.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Lhs {
+    pub kind: LhsKind,
+    /// 0-based output.
+    pub output: usize,
+    /// Exponent of each input (1-based input i is `alpha[i-1]`); trailing zeros may be missing.
+    pub alpha: Vec<u32>,
+    /// The expansion point as written (None: the origin; one value: every coordinate).
+    pub at: Option<Vec<f64>>,
+    pub span: Span,
+}
+
+impl Lhs {
+    /// |α|.
+    pub fn order(&self) -> usize {
+        self.alpha.iter().map(|&a| a as usize).sum()
+    }
+}
+
+/// A neuron index of a parameter: a number (1-based) or a summation variable.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Index {
+    Lit(usize),
+    Var(String),
+}
+
+/// The right side's expression tree.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Term {
+    /// A number with its source text (for exact rational readings).
+    Num(f64, String),
+    /// A bare name: a point coordinate `x1`, or `pi`.
+    Var(String, Span),
+    /// `W2[1,j]`, `b1[j]`.
+    Param(String, Vec<Index>, Span),
+    Neg(Box<Term>),
+    Add(Box<Term>, Box<Term>),
+    Sub(Box<Term>, Box<Term>),
+    Mul(Box<Term>, Box<Term>),
+    Div(Box<Term>, Box<Term>),
+    Pow(Box<Term>, Box<Term>),
+    /// `name(args)`; `primes` counts trailing `'` (`sigma''(u)`).
+    Call(String, usize, Vec<Term>, Span),
+    /// `sum(j, body)`.
+    Sum(String, Box<Term>, Span),
+}
+
+/// One claim `LHS = RHS`, with the text it came from (for diagnostics).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Claim {
+    pub lhs: Lhs,
+    pub rhs: Term,
+    /// Where it came from: `--claim` or `FILE:LINE`.
+    pub origin: String,
+    pub text: String,
+}
+
+impl Claim {
+    /// A diagnostic at `span` of this claim's text.
+    pub fn error(&self, span: Span, message: impl Into<String>, help: Option<String>) -> SpecError {
+        SpecError::new(&self.origin, &self.text, span, message.into(), help)
+    }
+}
+
+fn span_of(p: &Pair<Rule>) -> Span {
+    (p.as_span().start(), p.as_span().end())
+}
+
+/// Parse one claim. `origin` names it in diagnostics (`--claim`, `claims.txt:3`).
+pub fn parse_claim(origin: &str, text: &str) -> Result<Claim, Box<SpecError>> {
+    let err = |span: Span, msg: String, help: Option<String>| {
+        Box::new(SpecError::new(origin, text, span, msg, help))
+    };
+    let mut pairs = ClaimParser::parse(Rule::claim, text).map_err(|e| {
+        let (span, msg) = pest_message(text, e);
+        err(span, msg, Some("a claim reads `d2y/dx1dx2 at x=0 = sum(j, W2[1,j]*d2tanh(b1[j])*W1[j,1]*W1[j,2])` or `taylor(y, [0,2]) = ...` (book/src/check.md)".into()))
+    })?;
+    let mut it = pairs.next().expect("claim rule").into_inner();
+    let lhs_pair = it.next().expect("lhs");
+    let lhs = build_lhs(lhs_pair).map_err(|(s, m)| err(s, m, None))?;
+    let rhs = build_expr(it.next().expect("rhs"));
+    Ok(Claim {
+        lhs,
+        rhs,
+        origin: origin.to_string(),
+        text: text.to_string(),
+    })
+}
+
+fn int(p: Pair<Rule>) -> Result<usize, (Span, String)> {
+    p.as_str()
+        .parse()
+        .map_err(|_| (span_of(&p), format!("`{}` is too large", p.as_str())))
+}
+
+fn build_output(p: Pair<Rule>) -> Result<usize, (Span, String)> {
+    let span = span_of(&p);
+    match p.into_inner().next() {
+        None => Ok(0),
+        Some(i) => match int(i)? {
+            0 => Err((span, "outputs are numbered from 1".into())),
+            k => Ok(k - 1),
+        },
+    }
+}
+
+fn build_lhs(p: Pair<Rule>) -> Result<Lhs, (Span, String)> {
+    let span = span_of(&p);
+    let mut it = p.into_inner();
+    let what = it.next().expect("derivative or taylor");
+    let at = match it.next() {
+        Some(a) => {
+            let point = a.into_inner().next().expect("point");
+            let vals: Result<Vec<f64>, _> = point
+                .into_inner()
+                .map(|s| {
+                    s.as_str()
+                        .parse::<f64>()
+                        .map_err(|_| (span_of(&s), format!("`{}` is not a number", s.as_str())))
+                })
+                .collect();
+            Some(vals?)
+        }
+        None => None,
+    };
+    let mut alpha: Vec<u32> = Vec::new();
+    let mut bump = |i: usize, by: u32, s: Span| -> Result<(), (Span, String)> {
+        if i == 0 {
+            return Err((s, "inputs are numbered from 1 (x1, x2, …)".into()));
+        }
+        if alpha.len() < i {
+            alpha.resize(i, 0);
+        }
+        alpha[i - 1] += by;
+        Ok(())
+    };
+    let (kind, output) = match what.as_rule() {
+        Rule::derivative => {
+            let wspan = span_of(&what);
+            let mut stated: Option<usize> = None;
+            let mut output = 0;
+            for q in what.into_inner() {
+                match q.as_rule() {
+                    Rule::integer => stated = Some(int(q)?),
+                    Rule::output => output = build_output(q)?,
+                    Rule::dx => {
+                        let s = span_of(&q);
+                        let mut d = q.into_inner();
+                        let i = int(d.next().unwrap())?;
+                        let pw = match d.next() {
+                            Some(e) => int(e)? as u32,
+                            None => 1,
+                        };
+                        bump(i, pw, s)?;
+                    }
+                    r => unreachable!("unexpected {r:?}"),
+                }
+            }
+            let n: usize = alpha.iter().map(|&a| a as usize).sum();
+            if stated.is_some_and(|s| s != n) || (stated.is_none() && n != 1) {
+                return Err((
+                    wspan,
+                    format!(
+                        "the derivative's order ({}) does not match its {n} dx's",
+                        stated.map_or("1".into(), |s| s.to_string())
+                    ),
+                ));
+            }
+            (LhsKind::Derivative, output)
+        }
+        Rule::taylor => {
+            let mut q = what.into_inner();
+            let output = build_output(q.next().unwrap())?;
+            for (i, e) in q.enumerate() {
+                let s = span_of(&e);
+                let pw = int(e)? as u32;
+                bump(i + 1, pw, s)?;
+            }
+            (LhsKind::Taylor, output)
+        }
+        r => unreachable!("unexpected {r:?}"),
+    };
+    Ok(Lhs {
+        kind,
+        output,
+        alpha,
+        at,
+        span,
+    })
+}
+
+fn pratt() -> PrattParser<Rule> {
+    PrattParser::new()
+        .op(Op::infix(Rule::add, Assoc::Left) | Op::infix(Rule::sub, Assoc::Left))
+        .op(Op::infix(Rule::mul, Assoc::Left) | Op::infix(Rule::div, Assoc::Left))
+        .op(Op::prefix(Rule::neg))
+        .op(Op::infix(Rule::pow, Assoc::Right))
+}
+
+fn build_expr(p: Pair<Rule>) -> Term {
+    parse_pairs(&pratt(), p)
+}
+
+fn parse_pairs(pratt: &PrattParser<Rule>, p: Pair<Rule>) -> Term {
+    pratt
+        .map_primary(|q| {
+            let span = span_of(&q);
+            match q.as_rule() {
+                Rule::number => Term::Num(
+                    q.as_str().parse().unwrap_or(f64::NAN),
+                    q.as_str().to_string(),
+                ),
+                Rule::ident => Term::Var(q.as_str().to_string(), span),
+                Rule::expr => parse_pairs(pratt, q),
+                Rule::sum => {
+                    let mut it = q.into_inner();
+                    let var = it.next().unwrap().as_str().to_string();
+                    Term::Sum(var, Box::new(parse_pairs(pratt, it.next().unwrap())), span)
+                }
+                Rule::call => {
+                    let mut it = q.into_inner();
+                    let f = it.next().unwrap().as_str();
+                    let name = f.trim_end_matches('\'');
+                    let primes = f.len() - name.len();
+                    let args = it.map(|a| parse_pairs(pratt, a)).collect();
+                    Term::Call(name.to_string(), primes, args, span)
+                }
+                Rule::indexed => {
+                    let mut it = q.into_inner();
+                    let name = it.next().unwrap().as_str().to_string();
+                    let idx = it
+                        .map(|i| {
+                            let v = i.into_inner().next().unwrap();
+                            match v.as_rule() {
+                                Rule::integer => Index::Lit(v.as_str().parse().unwrap_or(0)),
+                                _ => Index::Var(v.as_str().to_string()),
+                            }
+                        })
+                        .collect();
+                    Term::Param(name, idx, span)
+                }
+                r => unreachable!("unexpected primary {r:?}"),
+            }
+        })
+        .map_prefix(|_, rhs| Term::Neg(Box::new(rhs)))
+        .map_infix(|lhs, op, rhs| {
+            let (l, r) = (Box::new(lhs), Box::new(rhs));
+            match op.as_rule() {
+                Rule::add => Term::Add(l, r),
+                Rule::sub => Term::Sub(l, r),
+                Rule::mul => Term::Mul(l, r),
+                Rule::div => Term::Div(l, r),
+                _ => Term::Pow(l, r),
+            }
+        })
+        .parse(p.into_inner())
+}
+
+fn rule_name(r: &Rule) -> &'static str {
+    match r {
+        Rule::EOI => "the end of the claim",
+        Rule::ident | Rule::fname => "a name",
+        Rule::integer => "a whole number",
+        Rule::number | Rule::signed => "a number",
+        Rule::expr | Rule::sum | Rule::call | Rule::indexed => "an expression",
+        Rule::lhs | Rule::derivative | Rule::taylor => {
+            "a derivative `d2y/dx1dx2` or a coefficient `taylor(y, [1,1])`"
+        }
+        Rule::dx => "`dx1`",
+        Rule::output => "`y`",
+        Rule::at => "`at x=...`",
+        Rule::point => "a point: `0` or `(0.1, 0.2)`",
+        Rule::index => "an index (a number or a summation variable)",
+        Rule::add | Rule::sub | Rule::mul | Rule::div | Rule::pow => "an operator",
+        _ => "something else",
+    }
+}
+
+fn pest_message(text: &str, e: pest::error::Error<Rule>) -> (Span, String) {
+    use pest::error::{ErrorVariant, InputLocation};
+    let span = match e.location {
+        InputLocation::Pos(p) => (p, (p + 1).min(text.len()).max(p)),
+        InputLocation::Span((a, b)) => (a, b),
+    };
+    let msg = match &e.variant {
+        ErrorVariant::ParsingError { positives, .. } if !positives.is_empty() => {
+            let mut pos: Vec<&str> = positives.iter().map(rule_name).collect();
+            pos.dedup();
+            format!("expected {}", pos.join(", or "))
+        }
+        ErrorVariant::CustomError { message } => message.clone(),
+        _ => "syntax error".into(),
+    };
+    (span, msg)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn derivative_and_taylor_left_sides() {
+        let c = parse_claim("t", "d3y/dx1^2dx3 at x=(0.5,-1,2) = 0").unwrap();
+        assert_eq!(c.lhs.kind, LhsKind::Derivative);
+        assert_eq!(c.lhs.alpha, vec![2, 0, 1]);
+        assert_eq!(c.lhs.at, Some(vec![0.5, -1.0, 2.0]));
+        let c = parse_claim("t", "taylor(y[2], [0,2]) = 1").unwrap();
+        assert_eq!((c.lhs.kind, c.lhs.output), (LhsKind::Taylor, 1));
+        assert_eq!(c.lhs.alpha, vec![0, 2]);
+        let c = parse_claim("t", "dy/dx2 = sum(j, W2[1,j]*tanh'(b1[j])*W1[j,2])").unwrap();
+        assert_eq!(c.lhs.alpha, vec![0, 1]);
+        let Term::Sum(j, body, _) = c.rhs else {
+            panic!("a sum")
+        };
+        assert_eq!(j, "j");
+        assert!(matches!(*body, Term::Mul(..)));
+    }
+
+    #[test]
+    fn order_mismatch_and_syntax_errors_point_at_the_span() {
+        let e = parse_claim("c", "d3y/dx1dx2 = 0").unwrap_err();
+        assert!(e.message.contains("does not match"), "{}", e.message);
+        let e = parse_claim("c", "d2y/dx1dx2 = W1[j,").unwrap_err();
+        assert_eq!(e.location, "c:1:19");
+        assert!(parse_claim("c", "d2y/dx0dx1 = 0").is_err());
+    }
+}
