@@ -88,3 +88,17 @@ fn features_example_expands_and_counts() {
     assert_eq!(v["hidden_layers"], 6);
     assert_eq!(v["order"], 12);
 }
+
+#[test]
+fn born_claims_are_verified() {
+    // numbers only: the symbolic stage is exercised in tests/check.rs, in-process
+    let (code, out, err) = feynn(&[
+        "check",
+        "examples/born/born.fnn",
+        "--claim-file",
+        "examples/claims/born.claims",
+        "--numeric-only",
+    ]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(out.contains("3 of 3 claims verified"), "{out}");
+}

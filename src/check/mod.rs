@@ -1022,11 +1022,12 @@ impl Report {
             self.tolerance
         );
         if let Some(c) = &self.counterexample {
-            s += &format!(
-                "  counterexample at widths {}, x0 = {:?}:\n",
-                w(&c.widths),
-                c.point
-            );
+            let x0 = if c.point.iter().all(|&v| v == 0.0) {
+                "0".to_string()
+            } else {
+                format!("{:?}", c.point)
+            };
+            s += &format!("  counterexample at widths {}, x0 = {x0}:\n", w(&c.widths));
             s += &format!(
                 "    model (left)  = {:.15e}\n    claim (right) = {:.15e}\n",
                 c.left, c.right
@@ -1052,8 +1053,9 @@ impl Report {
         }
         if let Some(d) = &self.diagrams {
             if d.explained && !d.mismatches.is_empty() {
+                let plural = if d.topologies == 1 { "y" } else { "ies" };
                 s += &format!(
-                    "  diagrams (of the {} topologies of this order):\n",
+                    "  diagrams (of the {} topolog{plural} of this order):\n",
                     d.topologies
                 );
                 for m in &d.mismatches {

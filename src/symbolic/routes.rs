@@ -136,22 +136,41 @@ impl<'a> DiagramRoute<'a> {
         let alphas = monomials_of_degree(spec.inputs(), n);
         let mut out: Coefficients = vec![Vec::with_capacity(alphas.len()); spec.outputs()];
         for alpha in &alphas {
-            let mut sums: Vec<Vec<Atom>> = vec![Vec::with_capacity(diagrams.len()); spec.outputs()];
-            for d in &diagrams {
-                let val = self.root_vector(d, alpha);
-                for (o, v) in val.into_iter().enumerate() {
-                    sums[o].push(v);
-                }
-            }
-            let inv = Atom::num((1i64, alpha_factorial(alpha) as i64));
-            for (o, terms) in sums.into_iter().enumerate() {
-                out[o].push((
-                    alpha.clone(),
-                    (Atom::add_many(terms.iter()) * &inv).expand(),
-                ));
+            for (o, c) in self.sum_diagrams(&diagrams, alpha).into_iter().enumerate() {
+                out[o].push((alpha.clone(), c));
             }
         }
         out
+    }
+
+    /// c_α of every output for one sorted multi-index (|α| ≥ 1).
+    pub fn coefficient(&self, alpha: &[u32]) -> Vec<Atom> {
+        let spec = &self.net.spec;
+        let mut diagrams: Vec<Node> = Vec::new();
+        for_each_labelled(
+            alpha.len(),
+            spec.layers() - 1,
+            spec.output_activation(),
+            |d| {
+                diagrams.push(d.clone());
+                ControlFlow::Continue(())
+            },
+        );
+        self.sum_diagrams(&diagrams, alpha)
+    }
+
+    fn sum_diagrams(&self, diagrams: &[Node], alpha: &[u32]) -> Vec<Atom> {
+        let outputs = self.net.spec.outputs();
+        let mut sums: Vec<Vec<Atom>> = vec![Vec::with_capacity(diagrams.len()); outputs];
+        for d in diagrams {
+            for (o, v) in self.root_vector(d, alpha).into_iter().enumerate() {
+                sums[o].push(v);
+            }
+        }
+        let inv = Atom::num((1i64, alpha_factorial(alpha) as i64));
+        sums.into_iter()
+            .map(|terms| (Atom::add_many(terms.iter()) * &inv).expand())
+            .collect()
     }
 
     pub fn order_zero(&self) -> Coefficients {
