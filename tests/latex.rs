@@ -118,7 +118,7 @@ fn expanded_closed_forms_compile() {
     assert!(doc.contains("\\section{Expanded closed forms}"));
     // c_{x_1 x_2} is there, in the parameters, broken over several lines
     let mixed = doc
-        .find("c_{x_{0} x_{1}} &=")
+        .find("c_{x_{1} x_{2}} &=")
         .expect("the mixed coefficient");
     let next = doc[mixed..]
         .find("\\\\\nc_")

@@ -401,12 +401,12 @@ fn report_styles_carry_both_forms() {
     let m = model("model m { input 2 layer 2 sigma layer 2 tanh output 1 }");
     let text = report(&m, 2, None, None, Style::Text).unwrap();
     assert!(
-        text.contains("T_1 = (D(3,0)h)[o]") && text.contains("c[x0*x1] = "),
+        text.contains("T_1 = (D(3,0)h)[o]") && text.contains("c[x1*x2] = "),
         "{text}"
     );
     let tex = report(&m, 2, None, None, Style::Latex).unwrap();
     assert!(
-        tex.contains("\\begin{align*}") && tex.contains("c^{y}_{x_{0} x_{1}} &= "),
+        tex.contains("\\begin{align*}") && tex.contains("c^{y}_{x_{1} x_{2}} &= "),
         "{tex}"
     );
     let py = report(&m, 2, None, None, Style::Sympy).unwrap();

@@ -73,7 +73,8 @@ impl TaylorJson {
     }
 }
 
-/// The monomial as text: `x0^2*x2`, `1` for the constant.
+/// The monomial as text, inputs numbered from 1 like the weights' columns (`x1^2*x3` for the
+/// sorted positions [0, 0, 2]); `1` for the constant.
 pub fn monomial_text(m: &[u32]) -> String {
     if m.is_empty() {
         return "1".into();
@@ -86,16 +87,16 @@ pub fn monomial_text(m: &[u32]) -> String {
             j += 1;
         }
         parts.push(if j - i == 1 {
-            format!("x{}", m[i])
+            format!("x{}", m[i] + 1)
         } else {
-            format!("x{}^{}", m[i], j - i)
+            format!("x{}^{}", m[i] + 1, j - i)
         });
         i = j;
     }
     parts.join("*")
 }
 
-/// The monomial in LaTeX: `x_{0}^{2} x_{2}`.
+/// The monomial in LaTeX: `x_{1}^{2} x_{3}`.
 pub fn monomial_latex(m: &[u32]) -> String {
     monomial_text(m)
         .split('*')
