@@ -6,6 +6,7 @@
 
 pub mod activation;
 pub mod import;
+pub mod inn;
 pub mod jet;
 pub mod network;
 pub mod weights;
