@@ -742,6 +742,37 @@ impl Inn<f64> {
     }
 }
 
+impl Inn<f64> {
+    /// Draw `m` points from the model: z ~ N(0, I) (Box–Muller on a seeded generator), then the
+    /// inverse network. Latent draws without a pre-image (theory §3.8) are redrawn; the second
+    /// value counts them.
+    pub fn sample(&self, m: usize, seed: u64) -> (Vec<Vec<f64>>, usize) {
+        use rand::{Rng, SeedableRng};
+        let mut rng = rand::rngs::StdRng::seed_from_u64(seed);
+        let mut normal = move || {
+            let u1: f64 = 1.0 - rng.random::<f64>(); // (0, 1]
+            let u2: f64 = rng.random::<f64>();
+            (-2.0 * u1.ln()).sqrt() * (2.0 * std::f64::consts::PI * u2).cos()
+        };
+        let mut out = Vec::with_capacity(m);
+        let mut rejected = 0usize;
+        while out.len() < m {
+            let z: Vec<f64> = (0..self.n).map(|_| normal()).collect();
+            match self.inverse(&z) {
+                Some(x) if x.iter().all(|v| v.is_finite()) => out.push(x),
+                _ => {
+                    rejected += 1;
+                    // a network whose branch holds almost no latent mass would loop forever
+                    if rejected > 100 * (m + 100) {
+                        break;
+                    }
+                }
+            }
+        }
+        (out, rejected)
+    }
+}
+
 /// The branch of φ: the interval around 0 between the nearest real roots of φ'.
 pub fn branch_interval(phi: &[f64]) -> (f64, f64) {
     let d = poly_deriv(phi);

@@ -70,6 +70,9 @@ pub struct Action<T> {
     pub tensors: Vec<Vec<T>>,
     /// The transcendental part of A^(0): N/2 ln 2π − Σ_l ln|det W^l| − Σ_{l,i} ln|g^l_i|.
     pub log_const: f64,
+    /// The arguments of the logarithms in `log_const`: it equals N/2 ln 2π − Σ ln|arg| (the
+    /// determinants of W and the slopes g; exact for `BigRational`, for closed-form output).
+    pub log_args: Vec<T>,
     /// Per layer l = 0..L−1 (data side first), the expansion data.
     pub layers: Vec<LayerPoint<T>>,
     /// With `keep_stages`: `stages[l]` is the action of y^l (l = L: latent), around y0^l.
@@ -463,12 +466,14 @@ pub fn action<T: Scalar>(inn: &Inn<T>, x0: &[T], opts: &ActionOptions) -> Result
         }
     }
     let mut log_const = 0.5 * n as f64 * (2.0 * std::f64::consts::PI).ln();
+    let mut log_args = Vec::new();
     let mut stages = opts.keep_stages.then(|| vec![a.clone()]);
     for (l, layer) in inn.layers.iter().enumerate().rev() {
         let lp = &lps[l];
         let b = to_tensors(&step_a_monomials(&a, lp, n, order, None, opts.logdet), n);
         if opts.logdet {
             log_const -= lp.g().iter().map(|g| g.to_f64().abs().ln()).sum::<f64>();
+            log_args.extend(lp.g());
         }
         let d = det(&layer.w, n);
         if d.is_zero() {
@@ -479,6 +484,7 @@ pub fn action<T: Scalar>(inn: &Inn<T>, x0: &[T], opts: &ActionOptions) -> Result
         }
         if opts.logdet {
             log_const -= d.to_f64().abs().ln();
+            log_args.push(d);
         }
         a = b
             .iter()
@@ -504,6 +510,7 @@ pub fn action<T: Scalar>(inn: &Inn<T>, x0: &[T], opts: &ActionOptions) -> Result
         point: x0.to_vec(),
         tensors: a,
         log_const,
+        log_args,
         layers: lps,
         stages,
     })

@@ -8,6 +8,8 @@
 pub mod action;
 pub mod attribution;
 pub mod basis;
+pub mod cumulants;
+pub mod inn_checks;
 pub mod propagators;
 
 use ndarray::{s, Array1, Array2, Axis};
