@@ -516,6 +516,51 @@ pub fn action<T: Scalar>(inn: &Inn<T>, x0: &[T], opts: &ActionOptions) -> Result
     })
 }
 
+/// The contribution of one group of layer diagrams to the order-m action of layer l's input
+/// (after the W-lines): from source order `source` (all branchings of A^(k) into m legs), or
+/// the log-det vertex (`None`). Needs an action computed with `keep_stages`.
+pub fn layer_contribution<T: Scalar>(
+    inn: &Inn<T>,
+    act: &Action<T>,
+    l: usize,
+    source: Option<usize>,
+    m: usize,
+) -> Result<Vec<T>> {
+    let stages = act.stages.as_ref().ok_or_else(|| {
+        Error::invalid(
+            "layer contributions need the action of every layer",
+            "compute the action with keep_stages = true",
+        )
+    })?;
+    if l >= inn.layers.len() || m == 0 || m > act.order {
+        return Err(Error::invalid(
+            format!(
+                "no layer {l} / order {m}: the network has layers 0..{} and the action orders 1..={}",
+                inn.layers.len().saturating_sub(1),
+                act.order
+            ),
+            "choose --layer below the number of layers and --order between 1 and the action order",
+        ));
+    }
+    let n = act.n;
+    let lp = &act.layers[l];
+    let mono = match source {
+        Some(k) => step_a_monomials(&stages[l + 1], lp, n, act.order, Some((k, m)), false),
+        None => {
+            let mut out: Vec<Vec<T>> = (0..=act.order)
+                .map(|k| vec![T::zero(); pow_checked(n, k).unwrap()])
+                .collect();
+            for (i, ld) in lp.logdet.iter().enumerate() {
+                let f = flat(&vec![i as u32; m], n);
+                out[m][f] = ld[m].clone();
+            }
+            out
+        }
+    };
+    let t = monomials_to_tensor(&mono[m], n, m);
+    Ok(step_b(&t, &inn.layers[l].w, n, m))
+}
+
 impl<T: Scalar> Action<T> {
     /// A^(k) at an index list (any order of indices).
     pub fn entry(&self, idx: &[u32]) -> &T {
