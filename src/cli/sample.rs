@@ -82,6 +82,16 @@ fn draw(inn: &Inn<f64>, m: usize, seed: u64) -> Result<Vec<Vec<f64>>> {
             "give the number of points, e.g. -n 1000",
         ));
     }
+    for (l, layer) in inn.layers.iter().enumerate() {
+        if feynn::model::inn::det(&layer.w, inn.n) == 0.0 {
+            return Err(Error::invalid(
+                format!(
+                    "layer {l}: the weight matrix is singular, so the network cannot be inverted"
+                ),
+                "an inn layer needs an invertible square W",
+            ));
+        }
+    }
     let (pts, rejected) = inn.sample(m, seed);
     if pts.len() < m {
         return Err(Error::invalid(
@@ -146,6 +156,15 @@ struct CumJson {
 
 pub fn run_cumulants(a: CumulantArgs) -> Result<ExitCode> {
     let inn = load_f64(&a.spec, a.model.as_deref(), a.weights.as_deref())?;
+    let bytes = 8.0 * (inn.n as f64).powi(3) * 2.0;
+    if bytes > 2.0 * 1024.0 * 1024.0 * 1024.0 {
+        return Err(Error::TooLarge {
+            what: format!("third cumulants of N = {} variables", inn.n),
+            predicted: feynn::error::human_bytes(bytes),
+            limit: "2.0 GiB".into(),
+            help: "κ3 has N³ entries; compare a subset of the variables".into(),
+        });
+    }
     let data = read_data(&a.data, inn.n)?;
     let dc = cumulants(&data, inn.n).ok_or_else(|| {
         Error::invalid(

@@ -152,26 +152,52 @@ fn groups(idx: &[u32]) -> Vec<(u32, usize)> {
     g
 }
 
+/// For every flat position of an order-k tensor: the flat position of its sorted index list
+/// and the number of orderings of that list. Built once per order and reused by every layer
+/// (decoding and sorting N^k index lists per layer dominated the run time).
+#[derive(Debug, Clone)]
+pub struct SymLayout {
+    pub sorted: Vec<usize>,
+    pub orderings: Vec<u64>,
+}
+
+impl SymLayout {
+    pub fn new(n: usize, k: usize) -> SymLayout {
+        let len = pow_checked(n, k).unwrap_or(0);
+        let mut sorted = Vec::with_capacity(len);
+        let mut orderings = Vec::with_capacity(len);
+        let mut idx = vec![0u32; k];
+        let mut s = vec![0u32; k];
+        for f in 0..len {
+            let mut r = f;
+            for p in (0..k).rev() {
+                idx[p] = (r % n) as u32;
+                r /= n;
+            }
+            s.copy_from_slice(&idx);
+            s.sort_unstable();
+            sorted.push(flat(&s, n));
+            orderings.push(multinomial(&s));
+        }
+        SymLayout { sorted, orderings }
+    }
+}
+
 /// Fill a dense symmetric tensor from monomial coefficients held at sorted positions:
 /// A[perm] = c[sorted] / (number of orderings).
-fn monomials_to_tensor<T: Scalar>(c: &[T], n: usize, k: usize) -> Vec<T> {
-    let len = c.len();
-    let mut out = vec![T::zero(); len];
-    let mut idx = vec![0u32; k];
-    for (f, slot) in out.iter_mut().enumerate() {
-        let mut r = f;
-        for p in (0..k).rev() {
-            idx[p] = (r % n) as u32;
-            r /= n;
-        }
-        let mut s = idx.clone();
-        s.sort_unstable();
-        let v = &c[flat(&s, n)];
-        if !v.is_zero() {
-            *slot = v.clone() / T::from_int(multinomial(&s) as i64);
-        }
-    }
-    out
+fn monomials_to_tensor<T: Scalar>(c: &[T], lay: &SymLayout) -> Vec<T> {
+    lay.sorted
+        .iter()
+        .zip(&lay.orderings)
+        .map(|(&s, &o)| {
+            let v = &c[s];
+            if v.is_zero() {
+                T::zero()
+            } else {
+                v.clone() / T::from_int(o as i64)
+            }
+        })
+        .collect()
 }
 
 /// Coefficients of p(v)^m truncated to degree K (p without constant term).
@@ -366,14 +392,15 @@ fn distribute<T: Scalar>(
 }
 
 /// Monomial coefficients (sorted positions) → dense symmetric tensors.
-pub fn to_tensors<T: Scalar>(c: &[Vec<T>], n: usize) -> Vec<Vec<T>> {
+pub fn to_tensors<T: Scalar>(c: &[Vec<T>], layouts: &[SymLayout]) -> Vec<Vec<T>> {
     c.iter()
-        .enumerate()
-        .map(|(k, ck)| monomials_to_tensor(ck, n, k))
+        .zip(layouts)
+        .map(|(ck, lay)| monomials_to_tensor(ck, lay))
         .collect()
 }
 
-/// Step B: every leg of A^(k) gets a W-line, A'_{j…} = Σ_{i…} A_{i…} W_{i1 j1}⋯W_{ik jk}.
+/// Step B: every leg of A^(k) gets a W-line, A'_{j…} = Σ_{i…} A_{i…} W_{i1 j1}⋯W_{ik jk}:
+/// k mode products, each viewing the tensor as [outer, N, stride].
 pub fn step_b<T: Scalar>(t: &[T], w: &[T], n: usize, k: usize) -> Vec<T> {
     let mut cur = t.to_vec();
     for p in 0..k {
@@ -381,18 +408,27 @@ pub fn step_b<T: Scalar>(t: &[T], w: &[T], n: usize, k: usize) -> Vec<T> {
         let outer = pow_checked(n, p).unwrap();
         let mut next = vec![T::zero(); cur.len()];
         for o in 0..outer {
+            let base = o * n * stride;
             for i in 0..n {
-                let src = (o * n + i) * stride;
-                for j in 0..n {
-                    let wij = &w[i * n + j];
-                    if wij.is_zero() {
-                        continue;
+                let src = &cur[base + i * stride..base + (i + 1) * stride];
+                if src.iter().all(|v| v.is_zero()) {
+                    continue;
+                }
+                let wrow = &w[i * n..(i + 1) * n];
+                if stride == 1 {
+                    // the last mode: a row times W, j innermost and contiguous
+                    let v = &src[0];
+                    for (slot, wij) in next[base..base + n].iter_mut().zip(wrow) {
+                        *slot = slot.clone() + v.clone() * wij.clone();
                     }
-                    let dst = (o * n + j) * stride;
-                    for r in 0..stride {
-                        let v = &cur[src + r];
-                        if !v.is_zero() {
-                            next[dst + r] = next[dst + r].clone() + v.clone() * wij.clone();
+                } else {
+                    for (j, wij) in wrow.iter().enumerate() {
+                        if wij.is_zero() {
+                            continue;
+                        }
+                        let dst = &mut next[base + j * stride..base + (j + 1) * stride];
+                        for (slot, v) in dst.iter_mut().zip(src) {
+                            *slot = slot.clone() + v.clone() * wij.clone();
                         }
                     }
                 }
@@ -438,7 +474,7 @@ pub fn action<T: Scalar>(inn: &Inn<T>, x0: &[T], opts: &ActionOptions) -> Result
     }
     let elem = std::mem::size_of::<T>().max(8) + if std::mem::size_of::<T>() > 8 { 64 } else { 0 };
     let predicted = predicted_action_bytes(n, order, elem).unwrap_or(f64::INFINITY);
-    if predicted > opts.memory_limit {
+    if !predicted.is_finite() || predicted > opts.memory_limit {
         return Err(Error::TooLarge {
             what: format!("the order-{order} action tensors of an N = {n} network"),
             predicted: human_bytes(predicted),
@@ -468,9 +504,13 @@ pub fn action<T: Scalar>(inn: &Inn<T>, x0: &[T], opts: &ActionOptions) -> Result
     let mut log_const = 0.5 * n as f64 * (2.0 * std::f64::consts::PI).ln();
     let mut log_args = Vec::new();
     let mut stages = opts.keep_stages.then(|| vec![a.clone()]);
+    let layouts: Vec<SymLayout> = (0..=order).map(|k| SymLayout::new(n, k)).collect();
     for (l, layer) in inn.layers.iter().enumerate().rev() {
         let lp = &lps[l];
-        let b = to_tensors(&step_a_monomials(&a, lp, n, order, None, opts.logdet), n);
+        let b = to_tensors(
+            &step_a_monomials(&a, lp, n, order, None, opts.logdet),
+            &layouts,
+        );
         if opts.logdet {
             log_const -= lp.g().iter().map(|g| g.to_f64().abs().ln()).sum::<f64>();
             log_args.extend(lp.g());
@@ -557,7 +597,7 @@ pub fn layer_contribution<T: Scalar>(
             out
         }
     };
-    let t = monomials_to_tensor(&mono[m], n, m);
+    let t = monomials_to_tensor(&mono[m], &SymLayout::new(n, m));
     Ok(step_b(&t, &inn.layers[l].w, n, m))
 }
 

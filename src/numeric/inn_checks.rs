@@ -203,7 +203,9 @@ pub fn top_min(t: &[f64], n: usize, k: usize) -> f64 {
         state ^= state << 17;
         (state >> 11) as f64 / (1u64 << 53) as f64 * 2.0 - 1.0
     };
-    for _ in 0..2000 {
+    // keep the search near 2·10⁸ term evaluations for large N
+    let random = (2e8 / (terms.len().max(1) * n) as f64).clamp(50.0, 2000.0) as usize;
+    for _ in 0..random {
         let u: Vec<f64> = (0..n).map(|_| next()).collect();
         let norm = u.iter().map(|v| v * v).sum::<f64>().sqrt();
         if norm > 0.0 {
