@@ -252,12 +252,13 @@ fn rows_of<T: Scalar>(act: &Action<T>, a: &Args) -> Vec<Coefficient> {
         .into_iter()
         .map(|idx| {
             let k = idx.len();
-            let factor: i64 = match a.tensor {
-                Tensor::Monomial => multinomial(&idx) as i64,
-                Tensor::A => 1,
-                Tensor::S => (1..=k as i64).product(),
+            // k! in T: no integer overflow at high orders
+            let factor: T = match a.tensor {
+                Tensor::Monomial => T::from_int(multinomial(&idx) as i64),
+                Tensor::A => T::one(),
+                Tensor::S => (1..=k as i64).fold(T::one(), |f, j| f * T::from_int(j)),
             };
-            let v = act.entry(&idx).clone() * T::from_int(factor * sign);
+            let v = act.entry(&idx).clone() * factor * T::from_int(sign);
             let (value, expr) = if k == 0 {
                 let value = sign as f64 * act.a0();
                 let expr = exact.then(|| constant_expr(act, sign));
