@@ -190,16 +190,15 @@ impl InnDiagram {
         let mut s = format!("graph {name} {{\n  label=\"{}\";\n", self.text());
         for i in g.node_indices() {
             let w = &g[i];
-            let shape = if w.starts_with('x') {
-                "point"
-            } else if w.starts_with('h') {
-                "point"
-            } else if w.starts_with("fork") || w.starts_with("branch") {
-                "circle, width=0.12, label=\"\""
+            // external legs by name, vertices circled, inner points (W-line ends, forks) as dots
+            let attrs = if w.starts_with('x') {
+                format!("label=\"{w}\", shape=plaintext")
+            } else if w.starts_with('h') || w.starts_with("fork") || w.starts_with("branch") {
+                "label=\"\", shape=point".to_string()
             } else {
-                "circle"
+                format!("label=\"{w}\", shape=circle")
             };
-            s += &format!("  n{} [label=\"{w}\", shape={shape}];\n", i.index());
+            s += &format!("  n{} [{attrs}];\n", i.index());
         }
         for e in g.edge_indices() {
             let (a, b) = g.edge_endpoints(e).unwrap();

@@ -49,7 +49,8 @@ pub fn data_branch(inn: &Inn<f64>, points: &[Vec<f64>]) -> DataBranch {
             for (i, v) in s.iter().enumerate() {
                 let v = v * inn.branch_sign(l, i);
                 min_slope[l] = min_slope[l].min(v);
-                bad |= !(v > 0.0);
+                bad |= v.partial_cmp(&0.0) != Some(std::cmp::Ordering::Greater);
+                // NaN counts as outside
             }
         }
         if bad {
@@ -116,7 +117,7 @@ pub fn diagnose(inn: &Inn<f64>, action: &Action<f64>, data: Option<&[Vec<f64>]>)
         j_prev = Some(jac);
     }
     let k = action.order;
-    let top_order_min = if k >= 2 && k % 2 == 0 {
+    let top_order_min = if k >= 2 && k.is_multiple_of(2) {
         let m = top_min(&action.tensors[k], n, k);
         if m <= 0.0 {
             warnings.push(format!(
