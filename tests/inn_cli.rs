@@ -551,6 +551,36 @@ fn sample_and_cumulants_commands() {
 }
 
 #[test]
+fn json_weights_of_kind_inn_give_golden_t2() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("t2.json"),
+        r#"{"kind":"inn","layers":[
+            {"W":[[1,0.5],[0,1]],"b":[0.1,-0.1],"alpha":[0.1,0.1]},
+            {"W":[[1,0],[-0.5,1]],"b":[0,0.2],"alpha":0.05}]}"#,
+    )
+    .unwrap();
+    let spec = dir.path().join("t2.fnn");
+    std::fs::write(
+        &spec,
+        "inn t2 { dim 2 layer quad layer quad weights \"t2.json\" }",
+    )
+    .unwrap();
+    let v: Value = serde_json::from_str(&ok(&[
+        "action",
+        spec.to_str().unwrap(),
+        "--format",
+        "json",
+        "--tensor",
+        "a",
+    ]))
+    .unwrap();
+    assert!((coeff(&v, &[]) - 1.829624236697).abs() < 1e-12);
+    assert!((coeff(&v, &[0, 1, 1, 1]) - -0.00194918125011).abs() < 1e-12);
+    assert!((coeff(&v, &[1, 1, 1]) - 0.100826508302).abs() < 1e-12);
+}
+
+#[test]
 fn import_kind_inn_round_trips() {
     let dir = tempfile::tempdir().unwrap();
     let spec = dir.path().join("flow.fnn");
