@@ -209,8 +209,8 @@ fn relative_to(p: &Path, dir: Option<&Path>) -> String {
     }
 }
 
-/// A spec for an invertible network saved as `{l}.weight` [N, N], `{l}.bias` [N] and, for
-/// quadratic layers, `{l}.alpha` ([] , [1] or [N]); l = 0, 1, … from the data side. Layers
+/// A spec for an invertible network saved as `{l}.weight` `[N, N]`, `{l}.bias` `[N]` and, for
+/// quadratic layers, `{l}.alpha` (`[]`, `[1]` or `[N]`); l = 0, 1, … from the data side. Layers
 /// without an alpha tensor become `layer linear`.
 pub fn inn_spec_for(
     store: &TensorStore,

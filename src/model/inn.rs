@@ -91,9 +91,11 @@ pub enum Phi {
 #[derive(Debug, Clone)]
 pub struct InnLayerSpec {
     pub phi: Phi,
+    /// Parameter names (default `W{l}`, `b{l}`, `alpha{l}`; `alpha` only used by `quad`).
     pub weight: String,
     pub bias: String,
     pub alpha: String,
+    /// Tensor names in a weights file (default `{l}.weight`, `{l}.bias`, `{l}.alpha`).
     pub weight_tensor: String,
     pub bias_tensor: String,
     pub alpha_tensor: String,
@@ -132,7 +134,7 @@ pub struct InnLayer<T> {
     /// W row-major: `w[i * n + j]` = W_ij (h_i = Σ_j W_ij y_j + b_i).
     pub w: Vec<T>,
     pub b: Vec<T>,
-    /// Per neuron, the polynomial φ_i(h) = Σ_r phi[i][r] h^r.
+    /// Per neuron, the polynomial φ_i(h) = Σ_r `phi[i][r]` h^r (ascending coefficients).
     pub phi: Vec<Vec<T>>,
 }
 
@@ -673,8 +675,11 @@ pub fn poly_deriv<T: Scalar>(c: &[T]) -> Vec<T> {
 /// The forward pass of one point: per layer the pre-activations h^l and φ'(h^l); and z.
 #[derive(Debug, Clone)]
 pub struct Forward {
+    /// Pre-activations h^l per layer.
     pub h: Vec<Vec<f64>>,
+    /// φ'(h^l) per layer.
     pub slope: Vec<Vec<f64>>,
+    /// The latent point f(x).
     pub z: Vec<f64>,
 }
 
