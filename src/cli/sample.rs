@@ -166,6 +166,16 @@ pub fn run_cumulants(a: CumulantArgs) -> Result<ExitCode> {
         });
     }
     let data = read_data(&a.data, inn.n)?;
+    // data the model cannot produce (off the invertible branch) make the comparison one-sided
+    let db = feynn::numeric::inn_checks::data_branch(&inn, &data);
+    if db.outside > 0 {
+        eprintln!(
+            "warning: {} of {} data points lie outside the invertible branch (first: row {}); the model gives them zero density",
+            db.outside,
+            db.points,
+            db.first_outside.unwrap_or(0)
+        );
+    }
     let dc = cumulants(&data, inn.n).ok_or_else(|| {
         Error::invalid(
             format!("{}: no data points", a.data.display()),
