@@ -54,6 +54,63 @@ fn every_example_spec_is_valid() {
 }
 
 #[test]
+fn every_inn_example_resolves_its_parameters() {
+    let mut all = vec![];
+    specs(
+        &Path::new(env!("CARGO_MANIFEST_DIR")).join("examples"),
+        &mut all,
+    );
+    let mut inns = 0;
+    for p in all {
+        for name in feynn::dsl::parse_spec("", &std::fs::read_to_string(&p).unwrap())
+            .unwrap()
+            .inns
+            .iter()
+            .map(|m| m.name.clone())
+        {
+            let m = feynn::model::inn::load_inn(&p, Some(&name)).unwrap();
+            let store = m
+                .weights_file
+                .as_ref()
+                .map(|w| feynn::model::weights::TensorStore::load(w).unwrap());
+            m.resolve::<f64>(store.as_ref())
+                .unwrap_or_else(|e| panic!("{}: {name}: {e}", p.display()));
+            inns += 1;
+        }
+    }
+    assert!(inns >= 2);
+}
+
+#[test]
+fn inn_example_runs_as_in_the_book() {
+    let (code, out, err) = feynn(&[
+        "action",
+        "examples/inn/flow.fnn",
+        "--model",
+        "t2",
+        "--max-rows",
+        "3",
+    ]);
+    assert_eq!(code, 0, "{err}");
+    // golden T2 (theory note §4): A0 and the monomial coefficient 2·A2[0,1]
+    assert!(out.contains("+1.829624236697e0"), "{out}");
+    assert!(out.contains("x0*x1  +1.841214694074e-1"), "{out}");
+    let (code, out, err) = feynn(&[
+        "diagrams",
+        "examples/inn/flow.fnn",
+        "--layer",
+        "1",
+        "--order",
+        "3",
+    ]);
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("3 diagram shapes, 5 labelled"), "{out}");
+    let (code, _, err) = feynn(&["action", "examples/inn/flow.fnn"]);
+    assert_eq!(code, 0);
+    assert!(err.contains("A^(4) is not positive"), "{err}");
+}
+
+#[test]
 fn features_example_expands_and_counts() {
     let (code, out, err) = feynn(&[
         "taylor",

@@ -132,3 +132,48 @@ fn expanded_closed_forms_compile() {
     assert!(longest < 2000, "a line of {longest} characters");
     pdflatex(dir.path(), "expanded.tex");
 }
+
+/// The TikZ pictures of the INN layer diagrams and the LaTeX of the INN action compile.
+#[test]
+fn inn_tikz_and_latex_compile() {
+    let dir = tempfile::tempdir().unwrap();
+    let feynn = |args: &[&str]| {
+        let out = Command::new(env!("CARGO_BIN_EXE_feynn"))
+            .args(args)
+            .current_dir(env!("CARGO_MANIFEST_DIR"))
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    let mut doc = String::from(
+        "\\documentclass{article}\n\\usepackage{tikz}\n\\usepackage{amsmath}\n\\begin{document}\n",
+    );
+    for l in ["0", "1"] {
+        doc += &feynn(&[
+            "diagrams",
+            "examples/inn/flow.fnn",
+            "--layer",
+            l,
+            "--order",
+            "4",
+            "--format",
+            "tikz",
+        ]);
+    }
+    doc += &feynn(&[
+        "action",
+        "examples/inn/flow.fnn",
+        "--model",
+        "t2",
+        "--format",
+        "latex",
+    ]);
+    doc += "\\end{document}\n";
+    std::fs::write(dir.path().join("inn.tex"), doc).unwrap();
+    pdflatex(dir.path(), "inn.tex");
+}

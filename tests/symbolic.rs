@@ -573,3 +573,98 @@ fn json_needs_weights_and_symbol_values_match_the_network() {
     assert_eq!(vals["b2_1"], net.biases[1][0]);
     assert_eq!(vals.len(), 4 + 2 + 2 + 1);
 }
+
+/// INN action closed forms (a direct series of the exact log-density in Symbolica) against the
+/// numeric re-centred recursion, at random parameters, with quad, polynomial and linear layers,
+/// at the origin and at a nonzero point.
+#[test]
+fn inn_closed_forms_match_the_recursion() {
+    use feynn::model::inn::{parse_inns, Inn};
+    use feynn::numeric::action::{action, multinomial, ActionOptions};
+    let mut rng = StdRng::seed_from_u64(11);
+    fn r(rng: &mut StdRng, s: f64) -> String {
+        format!("{:.3}", rng.random_range(-s..s))
+    }
+    // small on purpose: the expanded forms grow fast with depth and order
+    for (dim, layers, order) in [
+        (1usize, vec!["quad", "(h + 0.2*h^2 - 0.1*h^3)"], 3),
+        (2, vec!["quad"], 3),
+        (2, vec!["(h - 0.3*h^2)", "linear"], 2),
+    ] {
+        let mut src = format!("inn t {{\n dim {dim}\n");
+        for (l, phi) in layers.iter().enumerate() {
+            src += &format!(" layer {phi}\n");
+            let w: Vec<String> = (0..dim)
+                .map(|i| {
+                    let row: Vec<String> = (0..dim)
+                        .map(|j| {
+                            if i == j {
+                                format!("{:.3}", 1.0 + rng.random_range(-0.3..0.3))
+                            } else {
+                                r(&mut rng, 0.4)
+                            }
+                        })
+                        .collect();
+                    format!("[{}]", row.join(","))
+                })
+                .collect();
+            src += &format!(" param W{l} = [{}]\n", w.join(","));
+            let b: Vec<String> = (0..dim).map(|_| r(&mut rng, 0.3)).collect();
+            src += &format!(" param b{l} = [{}]\n", b.join(","));
+            if *phi == "quad" {
+                let a: Vec<String> = (0..dim).map(|_| r(&mut rng, 0.15)).collect();
+                src += &format!(" param alpha{l} = [{}]\n", a.join(","));
+            }
+        }
+        src += "}\n";
+        let spec = parse_inns("t.fnn", &src, None)
+            .unwrap_or_else(|e| panic!("{e}\n{src}"))
+            .remove(0);
+        let inn: Inn<f64> = spec.resolve(None).unwrap();
+        for x0 in [
+            vec![0.0; dim],
+            (0..dim).map(|i| 0.2 - 0.15 * i as f64).collect(),
+        ] {
+            let num = action(
+                &inn,
+                &x0,
+                &ActionOptions {
+                    order,
+                    ..Default::default()
+                },
+            )
+            .unwrap();
+            let sym = symbolic::evaluate_inn_closed_forms(&spec, &inn, order, &x0).unwrap();
+            assert_eq!(
+                sym.len(),
+                (0..=order)
+                    .map(|k| (0..k).fold(1, |m, j| m * (dim + j) / (j + 1)))
+                    .sum::<usize>()
+            );
+            for (idx, v) in sym {
+                let want = if idx.is_empty() {
+                    num.a0()
+                } else {
+                    num.entry(&idx) * multinomial(&idx) as f64
+                };
+                assert!(
+                    (v - want).abs() <= 1e-9 * want.abs().max(1.0),
+                    "{src} at {x0:?}: c{idx:?} closed form {v} vs recursion {want}"
+                );
+            }
+        }
+    }
+    // the closed forms read as SymPy and name the spec's parameters
+    let spec = parse_inns("t.fnn", "inn t { dim 2 layer quad }", None)
+        .unwrap()
+        .remove(0);
+    let f = symbolic::inn_closed_forms(&spec, 2, &[0.0, 0.0], Style::Sympy).unwrap();
+    assert!(
+        f.symbols.contains("W0_1_2")
+            && f.symbols.contains("alpha0_1")
+            && f.symbols.contains("b0_2"),
+        "{:?}",
+        f.symbols
+    );
+    assert_eq!(f.coefficients.len(), 6);
+}

@@ -6,6 +6,12 @@ use feynn::Result;
 
 use super::OutArg;
 
+#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq)]
+enum Kind {
+    Mlp,
+    Inn,
+}
+
 #[derive(clap::Args)]
 pub struct Args {
     /// A state dict of nn.Sequential(Linear, Act, …, Linear): .safetensors or .npz with
@@ -17,6 +23,10 @@ pub struct Args {
     /// Activation on the output (default: linear).
     #[arg(long)]
     output_activation: Option<String>,
+    /// What the weights describe: an MLP (nn.Sequential) or an invertible network (`inn`:
+    /// tensors `{l}.weight`, `{l}.bias`, `{l}.alpha`).
+    #[arg(long, value_enum, default_value = "mlp")]
+    kind: Kind,
     /// Model name (default: the file stem).
     #[arg(long)]
     name: Option<String>,
@@ -47,14 +57,18 @@ pub fn run(a: Args) -> Result<ExitCode> {
         .output
         .as_ref()
         .and_then(|p| p.parent().map(|d| d.to_path_buf()));
-    let text = feynn::model::import::spec_for(
-        &store,
-        &a.weights,
-        &name,
-        a.activation.as_deref(),
-        a.output_activation.as_deref(),
-        spec_dir.as_deref(),
-    )?;
+    let text = if a.kind == Kind::Inn {
+        feynn::model::import::inn_spec_for(&store, &a.weights, &name, spec_dir.as_deref())?
+    } else {
+        feynn::model::import::spec_for(
+            &store,
+            &a.weights,
+            &name,
+            a.activation.as_deref(),
+            a.output_activation.as_deref(),
+            spec_dir.as_deref(),
+        )?
+    };
     a.out.write(&text)?;
     if let Some(p) = &a.out.output {
         eprintln!("wrote {}", p.display());

@@ -1,9 +1,11 @@
 //! Command-line interface. Exit codes: 0 ok, 1 a check failed, 2 bad input.
 
+mod action;
 mod check;
 mod diagrams;
 mod import;
 mod latex;
+mod sample;
 mod taylor;
 
 use std::path::PathBuf;
@@ -35,6 +37,12 @@ enum Command {
     Check(check::Args),
     /// Write a spec for a PyTorch nn.Sequential checkpoint (safetensors, npz) or JSON weights.
     Import(import::Args),
+    /// The action S = −ln p of an invertible network (`inn` model) to order K, from its weights.
+    Action(action::Args),
+    /// Draw points from an `inn` model through its inverse network.
+    Sample(sample::SampleArgs),
+    /// Compare the cumulants κ1–κ3 of an `inn` model (sampled) with those of a data file.
+    Cumulants(sample::CumulantArgs),
 }
 
 /// Where machine-readable output goes: `-o FILE`, or stdout.
@@ -79,6 +87,9 @@ pub fn run() -> ExitCode {
         Command::Import(a) => import::run(a),
         Command::Latex(a) => latex::run(a),
         Command::Check(a) => check::run(a),
+        Command::Action(a) => action::run(a),
+        Command::Sample(a) => sample::run_sample(a),
+        Command::Cumulants(a) => sample::run_cumulants(a),
     };
     match result {
         Ok(code) => code,

@@ -170,7 +170,7 @@ pub(crate) fn parse_point(at: Option<&str>, d: usize) -> Result<Vec<f64>> {
     Ok(vals)
 }
 
-fn read_points(path: &Path, d: usize) -> Result<Vec<Vec<f64>>> {
+pub(crate) fn read_points(path: &Path, d: usize) -> Result<Vec<Vec<f64>>> {
     let ext = path.extension().and_then(|e| e.to_str()).unwrap_or("");
     let rows: Vec<Vec<f64>> = if ext == "npy" {
         let arr: ndarray::Array2<f64> = ndarray_npy::read_npy(path).map_err(|e| {

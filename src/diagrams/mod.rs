@@ -11,6 +11,7 @@
 
 pub mod count;
 mod enumerate;
+pub mod inn;
 
 pub use count::{labelled_counts, unlabelled_counts};
 pub use enumerate::{for_each_labelled, unlabelled, Topology};

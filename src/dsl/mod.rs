@@ -81,6 +81,43 @@ pub struct ModelAst {
     pub lets: Vec<LetDef>,
 }
 
+/// A parameter value written in the spec: a scalar expression or a nested list of them.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Value {
+    Scalar(Expr),
+    List(Vec<Value>),
+}
+
+/// `param NAME = VALUE` inside an `inn` block.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ParamDef {
+    pub name: String,
+    pub value: Value,
+    pub span: Span,
+}
+
+/// One layer of an `inn` model: its nonlinearity (`None`: the default `quad`) and parameter names.
+#[derive(Debug, Clone, PartialEq)]
+pub struct InnLayerAst {
+    pub phi: Option<ActRef>,
+    /// `params(W, b)` or `params(W, b, alpha)`.
+    pub params: Option<Vec<String>>,
+    pub span: Span,
+}
+
+/// An `inn NAME { … }` block: an invertible network in the data → latent direction.
+#[derive(Debug, Clone, PartialEq)]
+pub struct InnAst {
+    pub name: String,
+    pub span: Span,
+    pub dim: Option<(Width, Span)>,
+    pub layers: Vec<InnLayerAst>,
+    pub weights: Option<(String, Span)>,
+    pub binds: Vec<Binding>,
+    pub params: Vec<ParamDef>,
+    pub lets: Vec<LetDef>,
+}
+
 /// A parsed spec file, with its source kept for diagnostics.
 #[derive(Debug, Clone)]
 pub struct SpecFile {
@@ -89,6 +126,7 @@ pub struct SpecFile {
     pub activations: Vec<ActivationDef>,
     pub lets: Vec<LetDef>,
     pub models: Vec<ModelAst>,
+    pub inns: Vec<InnAst>,
 }
 
 impl SpecFile {

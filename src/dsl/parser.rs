@@ -22,6 +22,7 @@ pub fn parse_spec(path: &str, source: &str) -> Result<SpecFile, SpecError> {
         activations: vec![],
         lets: vec![],
         models: vec![],
+        inns: vec![],
     };
     let pairs = SpecParser::parse(Rule::file, source).map_err(|e| pest_error(&file, e))?;
     let top = pairs.into_iter().next().expect("file rule");
@@ -44,6 +45,10 @@ pub fn parse_spec(path: &str, source: &str) -> Result<SpecFile, SpecError> {
             Rule::model => {
                 let m = build_model(&file, item)?;
                 file.models.push(m);
+            }
+            Rule::inn_model => {
+                let m = build_inn(&file, item)?;
+                file.inns.push(m);
             }
             Rule::EOI => {}
             r => unreachable!("unexpected rule {r:?}"),
@@ -188,6 +193,101 @@ fn build_model(file: &SpecFile, p: Pair<Rule>) -> Result<ModelAst, SpecError> {
     Ok(m)
 }
 
+fn build_value(p: Pair<Rule>) -> Value {
+    let mut inner = p.into_inner().peekable();
+    match inner.peek().map(|q| q.as_rule()) {
+        Some(Rule::expr) if inner.len() == 1 => Value::Scalar(build_expr(inner.next().unwrap())),
+        _ => Value::List(inner.map(build_value).collect()),
+    }
+}
+
+fn build_inn(file: &SpecFile, p: Pair<Rule>) -> Result<InnAst, SpecError> {
+    let span = span_of(&p);
+    let mut it = p.into_inner();
+    let name = it.next().unwrap().as_str().to_string();
+    let mut m = InnAst {
+        name,
+        span,
+        dim: None,
+        layers: vec![],
+        weights: None,
+        binds: vec![],
+        params: vec![],
+        lets: vec![],
+    };
+    for stmt in it {
+        let s = span_of(&stmt);
+        match stmt.as_rule() {
+            Rule::dim_stmt => {
+                if m.dim.is_some() {
+                    return Err(file.error(
+                        s,
+                        "the dimension is given twice",
+                        Some("keep one `dim N` line per inn model".into()),
+                    ));
+                }
+                m.dim = Some(build_width(file, stmt.into_inner().next().unwrap())?);
+            }
+            Rule::inn_layer_stmt => {
+                let mut layer = InnLayerAst {
+                    phi: None,
+                    params: None,
+                    span: s,
+                };
+                for q in stmt.into_inner() {
+                    match q.as_rule() {
+                        Rule::inn_phi => {
+                            let inner = q.into_inner().next().unwrap();
+                            let sp = span_of(&inner);
+                            layer.phi = Some(match inner.as_rule() {
+                                Rule::inline_act => ActRef::Inline(
+                                    build_expr(inner.into_inner().next().unwrap()),
+                                    sp,
+                                ),
+                                _ => ActRef::Named(inner.as_str().to_string(), sp),
+                            });
+                        }
+                        Rule::inn_params => {
+                            layer.params =
+                                Some(q.into_inner().map(|n| n.as_str().to_string()).collect());
+                        }
+                        r => unreachable!("unexpected rule {r:?}"),
+                    }
+                }
+                m.layers.push(layer);
+            }
+            Rule::weights_stmt => {
+                let raw = stmt.into_inner().next().unwrap().as_str();
+                m.weights = Some((raw[1..raw.len() - 1].to_string(), s));
+            }
+            Rule::bind_stmt => {
+                let mut parts = stmt.into_inner();
+                while let (Some(a), Some(b)) = (parts.next(), parts.next()) {
+                    let raw = b.as_str();
+                    m.binds.push(Binding {
+                        param: a.as_str().to_string(),
+                        tensor: raw[1..raw.len() - 1].to_string(),
+                        span: (a.as_span().start(), b.as_span().end()),
+                    });
+                }
+            }
+            Rule::param_stmt => {
+                let mut parts = stmt.into_inner();
+                let name = parts.next().unwrap().as_str().to_string();
+                let value = build_value(parts.next().unwrap());
+                m.params.push(ParamDef {
+                    name,
+                    value,
+                    span: s,
+                });
+            }
+            Rule::let_stmt => m.lets.push(build_let(stmt)),
+            r => unreachable!("unexpected rule {r:?}"),
+        }
+    }
+    Ok(m)
+}
+
 fn pratt() -> PrattParser<Rule> {
     PrattParser::new()
         .op(Op::infix(Rule::add, Assoc::Left) | Op::infix(Rule::sub, Assoc::Left))
@@ -250,6 +350,15 @@ fn rule_name(r: &Rule) -> String {
         Rule::weights_stmt => "`weights`".into(),
         Rule::bind_stmt => "`bind`".into(),
         Rule::param_names => "`params(W, b)`".into(),
+        Rule::inn_model => "`inn NAME { dim N  layer quad ... }`".into(),
+        Rule::dim_stmt => "`dim`".into(),
+        Rule::inn_layer_stmt => "`layer`".into(),
+        Rule::inn_phi => {
+            "a nonlinearity (quad, linear, a user activation, or `(polynomial in h)`)".into()
+        }
+        Rule::inn_params => "`params(W, b, alpha)`".into(),
+        Rule::param_stmt => "`param NAME = VALUE`".into(),
+        Rule::value => "a number or a list `[...]`".into(),
         Rule::add | Rule::sub | Rule::mul | Rule::div | Rule::pow => "an operator".into(),
         other => format!("{other:?}"),
     }

@@ -208,3 +208,73 @@ fn relative_to(p: &Path, dir: Option<&Path>) -> String {
         Err(_) => target.display().to_string(),
     }
 }
+
+/// A spec for an invertible network saved as `{l}.weight` `[N, N]`, `{l}.bias` `[N]` and, for
+/// quadratic layers, `{l}.alpha` (`[]`, `[1]` or `[N]`); l = 0, 1, … from the data side. Layers
+/// without an alpha tensor become `layer linear`.
+pub fn inn_spec_for(
+    store: &TensorStore,
+    weights: &Path,
+    name: &str,
+    spec_dir: Option<&Path>,
+) -> Result<String> {
+    let mut l = 0;
+    let mut kinds = Vec::new();
+    let mut n = None;
+    while let Some(w) = store.get(&format!("{l}.weight")) {
+        let nn = *n.get_or_insert(w.shape.first().copied().unwrap_or(0));
+        if w.shape != [nn, nn] {
+            return Err(Error::Shape {
+                path: store.path.clone(),
+                tensor: format!("{l}.weight"),
+                expected: format!("[{nn}, {nn}] (inn layers are square, N → N)"),
+                found: format!("{:?}", w.shape),
+            });
+        }
+        match store.get(&format!("{l}.bias")) {
+            Some(b) if b.shape == [nn] => {}
+            Some(b) => {
+                return Err(Error::Shape {
+                    path: store.path.clone(),
+                    tensor: format!("{l}.bias"),
+                    expected: format!("[{nn}]"),
+                    found: format!("{:?}", b.shape),
+                })
+            }
+            None => {
+                return Err(Error::Weights {
+                    path: store.path.clone(),
+                    message: format!("no tensor `{l}.bias`"),
+                    help:
+                        "an inn layer needs `{l}.weight`, `{l}.bias` and, for h + αh², `{l}.alpha`"
+                            .into(),
+                })
+            }
+        }
+        kinds.push(if store.get(&format!("{l}.alpha")).is_some() {
+            "quad"
+        } else {
+            "linear"
+        });
+        l += 1;
+    }
+    let Some(n) = n else {
+        return Err(Error::Weights {
+            path: store.path.clone(),
+            message: "no inn layers (no tensor `0.weight`)".into(),
+            help: format!(
+                "--kind inn expects `0.weight`, `0.bias`, `0.alpha`, `1.weight`, …; the file has: {}",
+                store.tensors.keys().cloned().collect::<Vec<_>>().join(", ")
+            ),
+        });
+    };
+    let mut s = format!(
+        "// written by `feynn import --kind inn` from {}\n// layers act data -> latent; the latent is standard normal\ninn {name} {{\n  dim {n}\n",
+        weights.display()
+    );
+    for k in kinds {
+        s += &format!("  layer {k}\n");
+    }
+    s += &format!("  weights \"{}\"\n}}\n", relative_to(weights, spec_dir));
+    Ok(s)
+}

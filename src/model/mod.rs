@@ -6,6 +6,7 @@
 
 pub mod activation;
 pub mod import;
+pub mod inn;
 pub mod jet;
 pub mod network;
 pub mod weights;
@@ -85,6 +86,12 @@ pub fn load_spec_file(path: &Path) -> Result<Vec<Model>> {
 /// Load one model: by name, or the first of the file.
 pub fn load_model(path: &Path, name: Option<&str>) -> Result<Model> {
     let models = load_spec_file(path)?;
+    if models.is_empty() && inn::file_has_inn(path) {
+        return Err(Error::invalid(
+            format!("{} defines only `inn` models (invertible networks)", path.display()),
+            "for an inn use `feynn action`, `feynn diagrams --layer`, `feynn sample` (book/src/inn.md)",
+        ));
+    }
     select_model(models, name, &path.display().to_string())
 }
 

@@ -176,15 +176,29 @@ fn read_json(path: &Path, bytes: &[u8]) -> Result<TensorStore> {
         b: Vec<f64>,
         #[serde(default)]
         act: Option<String>,
+        /// INN layers: α of h + αh², a number or one per neuron.
+        #[serde(default)]
+        alpha: Option<Alpha>,
+    }
+    #[derive(serde::Deserialize)]
+    #[serde(untagged)]
+    enum Alpha {
+        One(f64),
+        Many(Vec<f64>),
     }
     #[derive(serde::Deserialize)]
     struct File {
         layers: Vec<Layer>,
+        /// `"inn"`: layers are named `{l}.weight`, `{l}.bias`, `{l}.alpha` (l = 0, 1, …) as an
+        /// invertible network's; otherwise `nn.Sequential` names `{2l}.weight`, `{2l}.bias`.
+        #[serde(default)]
+        kind: Option<String>,
     }
     // serde_json rejects NaN literals; the message names the position.
     let f: File = serde_json::from_slice(bytes)
         .map_err(|e| werr(path, format!("not a valid JSON weights file ({e})"), r#"expected {"layers":[{"W":[[...]],"b":[...],"act":"tanh"}, ...]} with W as [out, in]"#))?;
     let mut store = TensorStore::default();
+    let inn = f.kind.as_deref() == Some("inn");
     for (l, layer) in f.layers.into_iter().enumerate() {
         let rows = layer.w.len();
         let cols = layer.w.first().map_or(0, |r| r.len());
@@ -198,7 +212,16 @@ fn read_json(path: &Path, bytes: &[u8]) -> Result<TensorStore> {
                 "W must be a rectangular [out, in] matrix",
             ));
         }
-        let name = 2 * l;
+        let name = if inn { l } else { 2 * l };
+        if let Some(a) = layer.alpha {
+            let (shape, data) = match a {
+                Alpha::One(v) => (vec![], vec![v]),
+                Alpha::Many(v) => (vec![v.len()], v),
+            };
+            store
+                .tensors
+                .insert(format!("{name}.alpha"), Tensor { shape, data });
+        }
         store.tensors.insert(
             format!("{name}.weight"),
             Tensor {

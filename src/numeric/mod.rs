@@ -5,8 +5,11 @@
 //! product, an activation is f(z0 + p) = Σ_k f^(k)(z0)/k! p^k evaluated by Horner's rule. This
 //! sums exactly all diagrams of every order at once. Symbolica is never touched here.
 
+pub mod action;
 pub mod attribution;
 pub mod basis;
+pub mod cumulants;
+pub mod inn_checks;
 pub mod propagators;
 
 use ndarray::{s, Array1, Array2, Axis};

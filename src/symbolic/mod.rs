@@ -40,6 +40,7 @@
 mod check;
 mod estimate;
 mod index;
+mod inn;
 mod net;
 mod print;
 mod routes;
@@ -52,6 +53,7 @@ use symbolica::atom::{Atom, AtomCore};
 
 pub use check::check_claim;
 pub use index::{index_forms, mathematica_term, sympy_term, IndexForm, IndexFormTerm};
+pub use inn::{evaluate_inn_closed_forms, inn_closed_forms, InnClosedForms, MAX_INN_COEFFICIENTS};
 pub use net::NetSpec;
 pub use worker::on_symbolica_thread;
 

@@ -219,9 +219,9 @@ impl<'a> DiagramRoute<'a> {
 }
 
 /// A truncated polynomial in h: homogeneous parts of degree 0..=N, each expanded.
-type Poly = Vec<Atom>;
+pub(super) type Poly = Vec<Atom>;
 
-fn poly_mul(p: &Poly, q: &Poly) -> Poly {
+pub(super) fn poly_mul(p: &Poly, q: &Poly) -> Poly {
     let n = p.len() - 1;
     (0..=n)
         .map(|deg| {
