@@ -11,6 +11,8 @@
 //!
 //! The CLI (`src/main.rs`, `src/cli/`) is a thin layer over this library.
 
+pub mod born;
+pub mod data;
 pub mod diagrams;
 pub mod dsl;
 pub mod error;
@@ -18,7 +20,10 @@ pub mod export;
 pub mod model;
 pub mod numeric;
 pub mod physics;
+pub mod plot;
 #[cfg(feature = "symbolic")]
 pub mod symbolic;
+#[cfg(feature = "train")]
+pub mod train;
 
 pub use error::{Error, Result};
