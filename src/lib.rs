@@ -14,7 +14,9 @@
 //!
 //! The CLI (`src/main.rs`, `src/cli/`) is a thin layer over this library.
 
+pub mod born;
 pub mod check;
+pub mod data;
 pub mod diagrams;
 pub mod dsl;
 pub mod error;
@@ -22,7 +24,10 @@ pub mod export;
 pub mod model;
 pub mod numeric;
 pub mod physics;
+pub mod plot;
 #[cfg(feature = "symbolic")]
 pub mod symbolic;
+#[cfg(feature = "train")]
+pub mod train;
 
 pub use error::{Error, Result};

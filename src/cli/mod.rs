@@ -1,10 +1,12 @@
 //! Command-line interface. Exit codes: 0 ok, 1 a check failed, 2 bad input.
 
 mod check;
+mod born;
 mod diagrams;
 mod import;
 mod latex;
 mod taylor;
+mod train;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -35,6 +37,10 @@ enum Command {
     Check(check::Args),
     /// Write a spec for a PyTorch nn.Sequential checkpoint (safetensors, npz) or JSON weights.
     Import(import::Args),
+    /// Train a model spec on (inputs, targets) from .npz (needs the `train` feature).
+    Train(train::Args),
+    /// The Born-series study: data of shallow potentials, iterative NN perturbation theory.
+    Born(born::Args),
 }
 
 /// Where machine-readable output goes: `-o FILE`, or stdout.
@@ -79,6 +85,8 @@ pub fn run() -> ExitCode {
         Command::Import(a) => import::run(a),
         Command::Latex(a) => latex::run(a),
         Command::Check(a) => check::run(a),
+        Command::Train(a) => train::run(a),
+        Command::Born(a) => born::run(a),
     };
     match result {
         Ok(code) => code,
