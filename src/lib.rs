@@ -19,6 +19,7 @@ pub mod check;
 pub mod data;
 pub mod diagrams;
 pub mod dsl;
+pub mod efnn;
 pub mod error;
 pub mod export;
 pub mod model;

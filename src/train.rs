@@ -105,11 +105,18 @@ pub trait Trainable {
         params: &[(String, Var)],
         scale: &Scaling,
     ) -> Result<BTreeMap<String, weights::Tensor>>;
+    /// Whether the inputs are standardised per feature before `forward` (default yes). A model
+    /// whose weights are shared across features (a convolution over lattice sites) returns false:
+    /// per-feature scaling would break its translation invariance and size independence.
+    fn standardise_inputs(&self) -> bool {
+        true
+    }
 }
 
 /// The affine standardisation of inputs and target.
 #[derive(Debug, Clone)]
 pub struct Scaling {
+    /// Per-feature mean and spread of the inputs (0 and 1 when the model does not standardise).
     pub x_mean: Array1<f64>,
     pub x_std: Array1<f64>,
     pub y_mean: f64,
@@ -338,7 +345,11 @@ pub fn train(
         ));
     }
     let train_set = data.select(train_idx);
-    let scale = Scaling::fit(&train_set.inputs, &train_set.targets);
+    let mut scale = Scaling::fit(&train_set.inputs, &train_set.targets);
+    if !model.standardise_inputs() {
+        scale.x_mean.fill(0.0);
+        scale.x_std.fill(1.0);
+    }
     let standardise = |d: &Dataset| -> (Array2<f64>, Array1<f64>) {
         let x = (&d.inputs - &s_row(&scale.x_mean)) / &s_row(&scale.x_std);
         let y = (&d.targets - scale.y_mean) / scale.y_std;

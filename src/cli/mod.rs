@@ -1,8 +1,9 @@
 //! Command-line interface. Exit codes: 0 ok, 1 a check failed, 2 bad input.
 
-mod check;
 mod born;
+mod check;
 mod diagrams;
+mod efnn;
 mod import;
 mod latex;
 mod taylor;
@@ -41,6 +42,8 @@ enum Command {
     Train(train::Args),
     /// The Born-series study: data of shallow potentials, iterative NN perturbation theory.
     Born(born::Args),
+    /// Effective field neural networks: benchmark data, evaluation, learned couplings, studies.
+    Efnn(efnn::Args),
 }
 
 /// Where machine-readable output goes: `-o FILE`, or stdout.
@@ -87,6 +90,7 @@ pub fn run() -> ExitCode {
         Command::Check(a) => check::run(a),
         Command::Train(a) => train::run(a),
         Command::Born(a) => born::run(a),
+        Command::Efnn(a) => efnn::run(a),
     };
     match result {
         Ok(code) => code,

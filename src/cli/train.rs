@@ -56,10 +56,12 @@ pub fn run(_: Args) -> Result<ExitCode> {
 
 #[cfg(feature = "train")]
 pub fn run(a: Args) -> Result<ExitCode> {
-    use feynn::data::Dataset;
-    use feynn::train::{train, Config, Mlp};
+    use feynn::train::{train, Mlp};
     use feynn::Error;
 
+    if let Some(spec) = feynn::efnn::load_efnn(&a.spec, a.model.as_deref())? {
+        return train_efnn(spec, &a);
+    }
     let model = feynn::model::load_model(&a.spec, a.model.as_deref())?;
     let out = a
         .output
@@ -71,14 +73,27 @@ pub fn run(a: Args) -> Result<ExitCode> {
                 "give -o FILE.safetensors",
             )
         })?;
-    let mut data = Dataset::read(&a.data)?;
+    let data = read_data(&a)?;
+    let mlp = Mlp::new(&model, data.inputs.ncols())?;
+    let cfg = config(&a);
+    let (w, rep) = train(&mlp, &data, &cfg, model.output_activation().is_some())?;
+    finish(&a, &out, &w, &rep)
+}
+
+#[cfg(feature = "train")]
+fn read_data(a: &Args) -> Result<feynn::data::Dataset> {
+    let mut data = feynn::data::Dataset::read(&a.data)?;
     if let Some(m) = a.max_samples {
         if m < data.len() {
             data = data.select(&(0..m).collect::<Vec<_>>());
         }
     }
-    let mlp = Mlp::new(&model, data.inputs.ncols())?;
-    let cfg = Config {
+    Ok(data)
+}
+
+#[cfg(feature = "train")]
+fn config(a: &Args) -> feynn::train::Config {
+    feynn::train::Config {
         epochs: a.epochs,
         batch: a.batch,
         lr: a.lr,
@@ -88,11 +103,40 @@ pub fn run(a: Args) -> Result<ExitCode> {
         patience: a.patience,
         seed: a.seed,
         progress: !a.quiet,
-    };
-    let (w, rep) = train(&mlp, &data, &cfg, model.output_activation().is_some())?;
-    feynn::model::weights::write_safetensors(&out, &w)?;
+    }
+}
+
+/// Train an `efnn` block (fully connected or lattice) with the same trainer.
+#[cfg(feature = "train")]
+fn train_efnn(spec: feynn::efnn::EfnnSpec, a: &Args) -> Result<ExitCode> {
+    use feynn::efnn::train::EfnnTrainable;
+    let out = a
+        .output
+        .clone()
+        .or_else(|| spec.weights_file.clone())
+        .ok_or_else(|| {
+            feynn::Error::invalid(
+                format!("efnn `{}` names no weights file", spec.name),
+                "give -o FILE.safetensors",
+            )
+        })?;
+    let data = read_data(a)?;
+    let t = EfnnTrainable { spec };
+    t.check_inputs(data.inputs.ncols())?;
+    let (w, rep) = feynn::train::train(&t, &data, &config(a), false)?;
+    finish(a, &out, &w, &rep)
+}
+
+#[cfg(feature = "train")]
+fn finish(
+    a: &Args,
+    out: &std::path::Path,
+    w: &std::collections::BTreeMap<String, feynn::model::weights::Tensor>,
+    rep: &feynn::train::Report,
+) -> Result<ExitCode> {
+    feynn::model::weights::write_safetensors(out, w)?;
     if a.json {
-        println!("{}", serde_json::to_string(&rep).unwrap());
+        println!("{}", serde_json::to_string(rep).unwrap());
     }
     eprintln!(
         "wrote {}: {} epochs (best {}), validation RMSE {:.3e}, {:.1} s",

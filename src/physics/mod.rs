@@ -28,11 +28,15 @@
 //! * [`smooth`]: smooth potentials: a₀ from the variable-phase equation and the Born terms by
 //!   quadrature (adaptive RK4 with an error estimate).
 //! * [`families`]: random shallow attractive potentials for training data.
+//! * [`spins`], [`double_exchange`]: the EFNN benchmark systems (3-spin infinite-range model,
+//!   double-exchange model on a torus by exact diagonalisation).
 
 pub mod born;
+pub mod double_exchange;
 pub mod families;
 pub mod series;
 pub mod smooth;
+pub mod spins;
 
 /// C(z), S(z), E(z) for z = U Δ²: C = cos/cosh(√|z|), S = sin(x)/x or sinh(x)/x with x = √|z|, and
 /// E = (C − S)/z. All three are entire functions of z,
