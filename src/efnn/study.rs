@@ -323,8 +323,8 @@ impl TransferSettings {
             TransferSettings {
                 train_size: 6,
                 train_samples: 2000,
-                sizes: vec![6, 8, 10, 12, 16, 20],
-                test_samples: 100,
+                sizes: vec![6, 8, 10, 12, 16],
+                test_samples: 60,
                 channels: 3,
                 kernel: 3,
                 depth: 2,
