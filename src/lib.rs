@@ -12,6 +12,10 @@
 //! `check` cross-checks hand-derived formulas against the model (symbolically, then at random
 //! parameter draws), naming the diagrams a wrong formula misses.
 //!
+//! `efnn` holds effective field neural networks and their baselines (specs, one architecture
+//! over ndarray and candle backends, the coupling readout, the benchmark studies); the benchmark
+//! systems themselves are in `physics::spins` and `physics::double_exchange`.
+//!
 //! The CLI (`src/main.rs`, `src/cli/`) is a thin layer over this library.
 
 pub mod born;

@@ -477,6 +477,15 @@ fn efnn_specs_parse_and_report_errors_with_locations() {
         all[1].weights_file.as_deref(),
         Some(dir.path().join("b.safetensors").as_path())
     );
+    // an unknown block name is an error naming the blocks there
+    let out = Command::new(BIN)
+        .args(["efnn", "eval"])
+        .arg(&p)
+        .args(["--model", "nope", "--data", "x.npz"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("efnn models there: a, b"));
     for (text, needle) in [
         (
             "efnn a {\n  arch cnn\n  input 15 width 3 depth 1 }",

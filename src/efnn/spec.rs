@@ -369,14 +369,18 @@ impl EfnnSpec {
     }
 }
 
-/// The `efnn` blocks of a spec file.
-pub fn load_efnns(path: &Path) -> Result<Vec<EfnnSpec>> {
+fn parse_file(path: &Path) -> Result<SpecFile> {
     let source = std::fs::read_to_string(path).map_err(|e| Error::Io {
         path: path.display().to_string(),
         source: e,
     })?;
-    let file = crate::dsl::parse_spec(&path.display().to_string(), &source)
-        .map_err(|e| Error::Spec(Box::new(e)))?;
+    crate::dsl::parse_spec(&path.display().to_string(), &source)
+        .map_err(|e| Error::Spec(Box::new(e)))
+}
+
+/// The `efnn` blocks of a spec file.
+pub fn load_efnns(path: &Path) -> Result<Vec<EfnnSpec>> {
+    let file = parse_file(path)?;
     let base = path.parent();
     file.efnns
         .iter()
@@ -384,24 +388,31 @@ pub fn load_efnns(path: &Path) -> Result<Vec<EfnnSpec>> {
         .collect()
 }
 
-/// One `efnn` block of a spec file, by name or the first; None if the file has no efnn block.
+/// One `efnn` block of a spec file, by name or the first. None if the file has no efnn block, or
+/// if `name` is one of its MLP `model`s (so callers can fall back to the MLP loader).
 pub fn load_efnn(path: &Path, name: Option<&str>) -> Result<Option<EfnnSpec>> {
-    let all = load_efnns(path)?;
-    if all.is_empty() {
-        return Ok(None);
-    }
-    match name {
-        None => Ok(all.into_iter().next()),
-        Some(n) => {
-            let names: Vec<String> = all.iter().map(|m| m.name.clone()).collect();
-            match all.into_iter().find(|m| m.name == n) {
-                Some(m) => Ok(Some(m)),
-                None if names.is_empty() => Ok(None),
-                None => Err(Error::invalid(
-                    format!("no efnn `{n}` in {}", path.display()),
-                    format!("efnn models there: {}", names.join(", ")),
-                )),
-            }
+    let file = parse_file(path)?;
+    let base = path.parent();
+    let found = match name {
+        None => file.efnns.first(),
+        Some(n) => file.efnns.iter().find(|m| m.name == n),
+    };
+    match (found, name) {
+        (Some(m), _) => EfnnSpec::from_ast(&file, m, base).map(Some),
+        (None, None) => Ok(None),
+        (None, Some(n)) if file.efnns.is_empty() || file.models.iter().any(|m| m.name == n) => {
+            Ok(None)
         }
+        (None, Some(n)) => Err(Error::invalid(
+            format!("no efnn `{n}` in {}", path.display()),
+            format!(
+                "efnn models there: {}",
+                file.efnns
+                    .iter()
+                    .map(|m| m.name.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+        )),
     }
 }

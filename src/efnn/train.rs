@@ -25,7 +25,7 @@ fn cerr(e: candle_core::Error) -> Error {
     )
 }
 
-/// The candle side of an EFNN: the spec and the data's lattice size (convolutional models).
+/// The candle side of an EFNN spec (a lattice model takes N from the data's row length).
 pub struct EfnnTrainable {
     pub spec: EfnnSpec,
 }
@@ -55,22 +55,16 @@ impl<'a> CandleNet<'a> {
     }
 }
 
-/// Wrap around the torus: pad dimension `dim` of size n by p on each side.
+/// Wrap around the torus: pad dimension `dim` by p on each side with the opposite edge (tiling
+/// the lattice first, so a kernel wider than the lattice wraps more than once, as on a torus).
 fn circular_pad(x: &Tensor, dim: usize, p: usize) -> candle_core::Result<Tensor> {
     if p == 0 {
         return Ok(x.clone());
     }
     let n = x.dim(dim)?;
-    // a kernel wider than the lattice wraps more than once
-    let mut parts = vec![];
     let reps = p.div_ceil(n);
-    let mut tiled = vec![];
-    for _ in 0..(2 * reps + 1) {
-        tiled.push(x.clone());
-    }
-    let big = Tensor::cat(&tiled, dim)?;
-    parts.push(big.narrow(dim, reps * n - p, n + 2 * p)?);
-    Ok(parts.pop().unwrap())
+    let tiled = vec![x.clone(); 2 * reps + 1];
+    Tensor::cat(&tiled, dim)?.narrow(dim, reps * n - p, n + 2 * p)
 }
 
 fn conv_circ(x: &Tensor, w: &Tensor) -> candle_core::Result<Tensor> {
