@@ -111,13 +111,15 @@ impl Dataset {
                 .unwrap()
                 .into_dimensionality::<Ix1>()
                 .unwrap(),
-            other => return Err(derr(
-                path,
-                format!(
+            other => {
+                return Err(derr(
+                    path,
+                    format!(
                     "array `targets` has shape {other:?}; expected [{s}] (one per row of `inputs`)"
                 ),
-                "one scalar target per sample",
-            )),
+                    "one scalar target per sample",
+                ))
+            }
         };
         if s == 0 || inputs.ncols() == 0 {
             return Err(derr(
