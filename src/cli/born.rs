@@ -88,7 +88,7 @@ pub struct IterateArgs {
     /// Write the report as JSON to FILE.
     #[arg(long, value_name = "FILE")]
     pub json: Option<PathBuf>,
-    /// Write gradient.svg and hessian.svg into DIR.
+    /// Write born-gradient.svg and born-hessian.svg into DIR.
     #[arg(long, value_name = "DIR")]
     pub plots: Option<PathBuf>,
     /// Save the networks (born.fnn, born-1.safetensors, …) into DIR.
@@ -242,7 +242,7 @@ fn iterate(a: IterateArgs) -> Result<ExitCode> {
             .map(|st| (format!("network {}", st.iteration), st.gradient.as_slice()))
             .collect();
         let refs: Vec<(&str, &[f64])> = learned.iter().map(|(l, v)| (l.as_str(), *v)).collect();
-        feynn::plot::gradient_plot(&dir.join("gradient.svg"), &g, &refs)?;
+        feynn::plot::gradient_plot(&dir.join("born-gradient.svg"), &g, &refs)?;
         let exact = feynn::physics::born::hessian(rep.steps, range);
         let mut mats: Vec<(String, &ndarray::Array2<f64>)> = rep
             .stages
@@ -258,7 +258,7 @@ fn iterate(a: IterateArgs) -> Result<ExitCode> {
         mats.push(("exact −2K".into(), &exact));
         let refs: Vec<(&str, &ndarray::Array2<f64>)> =
             mats.iter().map(|(l, m)| (l.as_str(), *m)).collect();
-        feynn::plot::heatmaps(&dir.join("hessian.svg"), &refs)?;
+        feynn::plot::heatmaps(&dir.join("born-hessian.svg"), &refs)?;
     }
     if let Some(dir) = &a.save {
         std::fs::create_dir_all(dir).map_err(|e| Error::Io {
