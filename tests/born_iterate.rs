@@ -111,8 +111,8 @@ fn quick_iterate_shows_every_claim() {
             < st[0]["gradient_norm_ratio"].as_f64().unwrap()
     );
     for f in [
-        "gradient.svg",
-        "hessian.svg",
+        "born-gradient.svg",
+        "born-hessian.svg",
         "nets/born.fnn",
         "nets/born-1.safetensors",
         "nets/born-2.safetensors",
@@ -138,7 +138,8 @@ fn quick_iterate_shows_every_claim() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    assert!(secs < 60.0, "quick mode took {secs:.1} s");
+    // about 30 s on an idle 2-core machine; the margin absorbs other load on shared machines
+    assert!(secs < 90.0, "quick mode took {secs:.1} s");
 }
 
 #[test]
