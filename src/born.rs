@@ -553,8 +553,13 @@ mod iterate {
             h.born12_vs_a0
         );
         s += &format!(
-            "| **proxy c0 + g·U + ½UᵀH₂U** | {:.3e} | {:.3e} |\n",
-            h.proxy_vs_a0, h.proxy_vs_born12
+            "| **proxy {} + ½UᵀH₂U** | {:.3e} | {:.3e} |\n",
+            match r.settings.subtract {
+                Subtract::Learned => "c0 + g·U",
+                Subtract::Exact => "a0(1)",
+            },
+            h.proxy_vs_a0,
+            h.proxy_vs_born12
         );
         if let (Some(a), Some(b), Some(c)) = (h.proxy3_vs_a0, h.proxy3_vs_born123, h.born123_vs_a0)
         {

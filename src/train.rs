@@ -427,7 +427,7 @@ pub fn train(
         v.set(t).map_err(cerr)?;
     }
     let tensors = model.export(&params, &scale)?;
-    // The validation RMSE of the raw target, through the exported (folded) weights.
+    // The validation RMSE of the raw target (best weights, scaling undone).
     let val_rmse = match &val {
         Some(_) => {
             let vd = data.select(val_idx);

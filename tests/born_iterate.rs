@@ -138,8 +138,10 @@ fn quick_iterate_shows_every_claim() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    // about 30 s on an idle 2-core machine; the margin absorbs other load on shared machines
-    assert!(secs < 90.0, "quick mode took {secs:.1} s");
+    // About 30 s on an idle 2-core machine, but wall time on a shared machine (other builds,
+    // parallel tests) has been 2–4× that. The bound only catches a quick mode that has grown into
+    // the full run (7.5 min).
+    assert!(secs < 300.0, "quick mode took {secs:.1} s");
 }
 
 #[test]
