@@ -271,7 +271,7 @@ impl Trainable for Mlp<'_> {
             if l == layers - 1 {
                 // y = σ_y y' + μ_y; the output layer is linear only if it has no activation
                 w *= s.y_std;
-                b = b * s.y_std;
+                b *= s.y_std;
                 b[0] += s.y_mean;
             }
             out.insert(
