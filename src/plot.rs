@@ -72,7 +72,8 @@ pub fn gradient_plot(path: &Path, exact: &[f64], learned: &[(&str, &[f64])]) -> 
 }
 
 /// Matrices side by side as heat maps on one shared colour scale (blue: negative, white: 0,
-/// red: positive), each with its title.
+/// red: positive), each with its title. The scale is set by the last matrix (the reference);
+/// larger values of the others saturate, so a wrong matrix still shows as wrong.
 pub fn heatmaps(path: &Path, mats: &[(&str, &Array2<f64>)]) -> Result<()> {
     let cell = 5u32;
     let n = mats[0].1.nrows() as u32;
@@ -80,9 +81,9 @@ pub fn heatmaps(path: &Path, mats: &[(&str, &Array2<f64>)]) -> Result<()> {
     let w = mats.len() as u32 * (side + 40) + 40;
     let root = SVGBackend::new(path, (w, side + 90)).into_drawing_area();
     root.fill(&WHITE).map_err(|e| perr(path, e))?;
-    let scale = mats
+    let scale = mats[mats.len() - 1]
+        .1
         .iter()
-        .flat_map(|(_, m)| m.iter())
         .fold(0.0f64, |a, v| a.max(v.abs()))
         .max(1e-300);
     let colour = |v: f64| {
@@ -99,12 +100,12 @@ pub fn heatmaps(path: &Path, mats: &[(&str, &Array2<f64>)]) -> Result<()> {
         let y0 = 50;
         root.draw(&Text::new(title.to_string(), (x0, 20), ("sans-serif", 16)))
             .map_err(|e| perr(path, e))?;
-        // colours are quantised to 41 levels and equal neighbours in a row merged into one
+        // colours are quantised to 17 levels and equal neighbours in a row merged into one
         // rectangle: smooth matrices then give small files
         for (i, row) in m.rows().into_iter().enumerate() {
             let q: Vec<i32> = row
                 .iter()
-                .map(|v| ((v / scale).clamp(-1.0, 1.0) * 20.0).round() as i32)
+                .map(|v| ((v / scale).clamp(-1.0, 1.0) * 8.0).round() as i32)
                 .collect();
             let mut j = 0;
             while j < q.len() {
@@ -116,7 +117,7 @@ pub fn heatmaps(path: &Path, mats: &[(&str, &Array2<f64>)]) -> Result<()> {
                 let x1 = x0 + (e as u32 * cell) as i32;
                 root.draw(&Rectangle::new(
                     [(x, y), (x1, y + cell as i32)],
-                    colour(q[j] as f64 / 20.0 * scale).filled(),
+                    colour(q[j] as f64 / 8.0 * scale).filled(),
                 ))
                 .map_err(|e| perr(path, e))?;
                 j = e;
@@ -129,7 +130,7 @@ pub fn heatmaps(path: &Path, mats: &[(&str, &Array2<f64>)]) -> Result<()> {
         .map_err(|e| perr(path, e))?;
     }
     root.draw(&Text::new(
-        format!("shared scale: blue −{scale:.2e} … white 0 … red +{scale:.2e}; row m, column n (1..{n})"),
+        format!("shared scale (the last matrix): blue −{scale:.2e} … white 0 … red +{scale:.2e}, saturated beyond; row m, column n (1..{n})"),
         (40, (side + 70) as i32),
         ("sans-serif", 13),
     ))

@@ -278,7 +278,7 @@ impl Trainable for Mlp<'_> {
             if l == layers - 1 {
                 // y = σ_y y' + μ_y; the output layer is linear only if it has no activation
                 w *= s.y_std;
-                b = b * s.y_std;
+                b *= s.y_std;
                 b[0] += s.y_mean;
             }
             out.insert(
@@ -438,7 +438,7 @@ pub fn train(
         v.set(t).map_err(cerr)?;
     }
     let tensors = model.export(&params, &scale)?;
-    // The validation RMSE of the raw target, through the exported (folded) weights.
+    // The validation RMSE of the raw target (best weights, scaling undone).
     let val_rmse = match &val {
         Some(_) => {
             let vd = data.select(val_idx);

@@ -28,13 +28,10 @@ pub struct Integration {
 
 /// One RK4 step. U is sampled strictly inside the segment `seg` (a nudge of 1e-13·|seg|), so that
 /// a jump at a segment edge is always seen from the correct side.
-fn rk4_step(
-    f: &dyn Fn(f64, &[f64], &mut [f64]),
-    seg: (f64, f64),
-    r: f64,
-    y: &[f64],
-    h: f64,
-) -> Vec<f64> {
+/// The right-hand side y' = f(r, y), written into the last argument.
+type Rhs<'a> = dyn Fn(f64, &[f64], &mut [f64]) + 'a;
+
+fn rk4_step(f: &Rhs, seg: (f64, f64), r: f64, y: &[f64], h: f64) -> Vec<f64> {
     let eps = 1e-13 * (seg.1 - seg.0);
     let at = |x: f64| x.clamp(seg.0 + eps, seg.1 - eps);
     let f = |x: f64, y: &[f64], dy: &mut [f64]| f(at(x), y, dy);
@@ -60,20 +57,14 @@ fn rk4_step(
 }
 
 /// Integrate y' = f(r, y) from 0 to `range`, y(0) = `y0`, with adaptive step-doubling RK4.
-fn integrate(
-    f: &dyn Fn(f64, &[f64], &mut [f64]),
-    y0: Vec<f64>,
-    range: f64,
-    breaks: &[f64],
-    tol: f64,
-) -> Result<Integration> {
+fn integrate(f: &Rhs, y0: Vec<f64>, range: f64, breaks: &[f64], tol: f64) -> Result<Integration> {
     if !(range > 0.0 && range.is_finite()) {
         return Err(Error::invalid(
             format!("the range R must be positive and finite, got {range}"),
             "give R > 0",
         ));
     }
-    if !(tol > 0.0) {
+    if tol.is_nan() || tol <= 0.0 {
         return Err(Error::invalid(
             format!("the tolerance must be positive, got {tol}"),
             "give e.g. 1e-10",
