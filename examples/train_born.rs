@@ -6,7 +6,8 @@
 //! cargo run --release --example train_born -- 7       # another seed
 //! ```
 //!
-//! **A stand-in trainer.** Plain mini-batch Adam with hand-written backpropagation on ndarray, just
+//! **A stand-in trainer**, kept because it made the committed `examples/born/born.safetensors`;
+//! new training goes through `feynn train` (feature `train`). Plain mini-batch Adam with hand-written backpropagation on ndarray, just
 //! enough to produce a reasonable 64 → 16 → 16 → 1 tanh network for the README's main job. The
 //! project's real trainer (candle-based `feynn train`) comes with a later issue.
 //!

@@ -12,17 +12,27 @@
 //! `check` cross-checks hand-derived formulas against the model (symbolically, then at random
 //! parameter draws), naming the diagrams a wrong formula misses.
 //!
+//! `efnn` holds effective field neural networks and their baselines (specs, one architecture
+//! over ndarray and candle backends, the coupling readout, the benchmark studies); the benchmark
+//! systems themselves are in `physics::spins` and `physics::double_exchange`.
+//!
 //! The CLI (`src/main.rs`, `src/cli/`) is a thin layer over this library.
 
+pub mod born;
 pub mod check;
+pub mod data;
 pub mod diagrams;
 pub mod dsl;
+pub mod efnn;
 pub mod error;
 pub mod export;
 pub mod model;
 pub mod numeric;
 pub mod physics;
+pub mod plot;
 #[cfg(feature = "symbolic")]
 pub mod symbolic;
+#[cfg(feature = "train")]
+pub mod train;
 
 pub use error::{Error, Result};

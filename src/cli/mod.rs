@@ -1,12 +1,15 @@
 //! Command-line interface. Exit codes: 0 ok, 1 a check failed, 2 bad input.
 
 mod action;
+mod born;
 mod check;
 mod diagrams;
+mod efnn;
 mod import;
 mod latex;
 mod sample;
 mod taylor;
+mod train;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -43,6 +46,12 @@ enum Command {
     Sample(sample::SampleArgs),
     /// Compare the cumulants κ1–κ3 of an `inn` model (sampled) with those of a data file.
     Cumulants(sample::CumulantArgs),
+    /// Train a model spec on (inputs, targets) from .npz (needs the `train` feature).
+    Train(train::Args),
+    /// The Born-series study: data of shallow potentials, iterative NN perturbation theory.
+    Born(born::Args),
+    /// Effective field neural networks: benchmark data, evaluation, learned couplings, studies.
+    Efnn(efnn::Args),
 }
 
 /// Where machine-readable output goes: `-o FILE`, or stdout.
@@ -90,6 +99,9 @@ pub fn run() -> ExitCode {
         Command::Action(a) => action::run(a),
         Command::Sample(a) => sample::run_sample(a),
         Command::Cumulants(a) => sample::run_cumulants(a),
+        Command::Train(a) => train::run(a),
+        Command::Born(a) => born::run(a),
+        Command::Efnn(a) => efnn::run(a),
     };
     match result {
         Ok(code) => code,

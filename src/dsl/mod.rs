@@ -118,6 +118,20 @@ pub struct InnAst {
     pub lets: Vec<LetDef>,
 }
 
+/// An `efnn NAME { … }` block as written (validated by `crate::efnn::EfnnSpec::from_ast`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct EfnnAst {
+    pub name: String,
+    pub span: Span,
+    /// `arch NAME` (efnn, dnn, resnet, densenet).
+    pub arch: Option<(String, Span)>,
+    /// `input L` (Some(L)) or `input lattice` (None).
+    pub input: Option<(Option<usize>, Span)>,
+    /// `width`, `channels`, `kernel`, `depth` statements in order.
+    pub sizes: Vec<(String, usize, Span)>,
+    pub weights: Option<(String, Span)>,
+}
+
 /// A parsed spec file, with its source kept for diagnostics.
 #[derive(Debug, Clone)]
 pub struct SpecFile {
@@ -127,6 +141,7 @@ pub struct SpecFile {
     pub lets: Vec<LetDef>,
     pub models: Vec<ModelAst>,
     pub inns: Vec<InnAst>,
+    pub efnns: Vec<EfnnAst>,
 }
 
 impl SpecFile {

@@ -23,6 +23,7 @@ pub fn parse_spec(path: &str, source: &str) -> Result<SpecFile, SpecError> {
         lets: vec![],
         models: vec![],
         inns: vec![],
+        efnns: vec![],
     };
     let pairs = SpecParser::parse(Rule::file, source).map_err(|e| pest_error(&file, e))?;
     let top = pairs.into_iter().next().expect("file rule");
@@ -50,11 +51,66 @@ pub fn parse_spec(path: &str, source: &str) -> Result<SpecFile, SpecError> {
                 let m = build_inn(&file, item)?;
                 file.inns.push(m);
             }
+            Rule::efnn_def => {
+                let m = build_efnn(&file, item)?;
+                file.efnns.push(m);
+            }
             Rule::EOI => {}
             r => unreachable!("unexpected rule {r:?}"),
         }
     }
     Ok(file)
+}
+
+fn build_efnn(file: &SpecFile, p: Pair<Rule>) -> Result<EfnnAst, SpecError> {
+    let span = span_of(&p);
+    let mut it = p.into_inner();
+    let name = it.next().unwrap().as_str().to_string();
+    let mut m = EfnnAst {
+        name,
+        span,
+        arch: None,
+        input: None,
+        sizes: vec![],
+        weights: None,
+    };
+    let int = |q: &Pair<Rule>| -> Result<usize, SpecError> {
+        q.as_str().parse().map_err(|_| {
+            file.error(
+                span_of(q),
+                "number is too large",
+                Some("sizes are small integers".into()),
+            )
+        })
+    };
+    for q in it {
+        let s = span_of(&q);
+        match q.as_rule() {
+            Rule::arch_stmt => {
+                m.arch = Some((q.into_inner().next().unwrap().as_str().to_string(), s));
+            }
+            Rule::efnn_input => {
+                let v = q.into_inner().next().unwrap();
+                let l = match v.as_rule() {
+                    Rule::lattice_kw => None,
+                    _ => Some(int(&v)?),
+                };
+                m.input = Some((l, s));
+            }
+            Rule::efnn_size => {
+                let mut kv = q.into_inner();
+                let key = kv.next().unwrap().as_str().to_string();
+                let v = int(&kv.next().unwrap())?;
+                m.sizes.push((key, v, s));
+            }
+            Rule::weights_stmt => {
+                let lit = q.into_inner().next().unwrap().as_str();
+                m.weights = Some((lit[1..lit.len() - 1].to_string(), s));
+            }
+            r => unreachable!("unexpected rule {r:?}"),
+        }
+    }
+    Ok(m)
 }
 
 fn build_let(p: Pair<Rule>) -> LetDef {
@@ -359,6 +415,12 @@ fn rule_name(r: &Rule) -> String {
         Rule::inn_params => "`params(W, b, alpha)`".into(),
         Rule::param_stmt => "`param NAME = VALUE`".into(),
         Rule::value => "a number or a list `[...]`".into(),
+        Rule::efnn_def => "`efnn NAME { ... }`".into(),
+        Rule::arch_stmt => "`arch efnn|dnn|resnet|densenet`".into(),
+        Rule::efnn_input => "`input L` or `input lattice`".into(),
+        Rule::efnn_size | Rule::size_key => {
+            "`width`, `channels`, `kernel` or `depth` with a number".into()
+        }
         Rule::add | Rule::sub | Rule::mul | Rule::div | Rule::pow => "an operator".into(),
         other => format!("{other:?}"),
     }

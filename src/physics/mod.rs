@@ -23,8 +23,20 @@
 //!   (Sturm node count), the "shallow attractive" filter and the distance to the unitary limit.
 //! * [`midpoint_sample`]: discretise a continuous U(r).
 //! * [`born`]: the first- and second-order Born terms g_n and K_mn in closed form.
+//! * [`series`]: the Born terms of every order for step potentials, exactly (rational
+//!   recursion), and the exact third-order Taylor coefficients.
+//! * [`smooth`]: smooth potentials: a₀ from the variable-phase equation and the Born terms by
+//!   quadrature (adaptive RK4 with an error estimate).
+//! * [`families`]: random shallow attractive potentials for training data.
+//! * [`spins`], [`double_exchange`]: the EFNN benchmark systems (3-spin infinite-range model,
+//!   double-exchange model on a torus by exact diagonalisation).
 
 pub mod born;
+pub mod double_exchange;
+pub mod families;
+pub mod series;
+pub mod smooth;
+pub mod spins;
 
 /// C(z), S(z), E(z) for z = U Δ²: C = cos/cosh(√|z|), S = sin(x)/x or sinh(x)/x with x = √|z|, and
 /// E = (C − S)/z. All three are entire functions of z,

@@ -1,0 +1,148 @@
+//! EFNN training (feature `train`): the candle forward pass equals the ndarray one on the same
+//! weights, `feynn train` accepts efnn specs, and the quick studies run end to end.
+#![cfg(feature = "train")]
+
+use std::process::Command;
+
+use feynn::efnn::forward::EfnnNet;
+use feynn::efnn::train::{vars_from, EfnnTrainable};
+use feynn::efnn::{Arch, EfnnSpec, Geometry};
+use ndarray::Array2;
+use rand::{Rng, SeedableRng};
+
+const BIN: &str = env!("CARGO_BIN_EXE_feynn");
+
+#[test]
+fn candle_and_ndarray_forward_passes_agree() {
+    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(11);
+    for arch in Arch::ALL {
+        for geometry in [
+            Geometry::Dense {
+                inputs: 6,
+                width: 5,
+            },
+            Geometry::Conv {
+                channels: 2,
+                kernel: 3,
+            },
+        ] {
+            for depth in [1, 3] {
+                let spec = EfnnSpec::new("t", arch, geometry, depth).unwrap();
+                let net = EfnnNet::random(spec.clone(), &mut rng);
+                let features = if spec.is_conv() { 3 * 16 } else { 6 };
+                let x = Array2::from_shape_fn((4, features), |_| rng.random_range(-1.0..1.0));
+                let nd = net.energies(&x).unwrap();
+                let t = EfnnTrainable { spec: spec.clone() };
+                let vars = vars_from(&net.tensors, &spec).unwrap();
+                let cd = t.raw_forward(&vars, &x).unwrap();
+                for (a, b) in nd.iter().zip(&cd) {
+                    assert!(
+                        (a - b).abs() < 1e-10 * a.abs().max(1.0),
+                        "{arch:?} {geometry:?} n={depth}: {a} vs {b}"
+                    );
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn feynn_train_fits_an_efnn_spec_better_than_the_mean() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let run = |args: &[&str]| {
+        let o = Command::new(BIN)
+            .current_dir(d)
+            .args(args)
+            .output()
+            .unwrap();
+        assert!(
+            o.status.success(),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&o.stderr)
+        );
+        String::from_utf8_lossy(&o.stdout).to_string()
+    };
+    run(&[
+        "efnn",
+        "data",
+        "three-spin",
+        "--samples",
+        "1200",
+        "--quiet",
+        "-o",
+        "d.npz",
+    ]);
+    std::fs::write(
+        d.join("m.fnn"),
+        "efnn m { arch efnn input 15 width 15 depth 2 weights \"m.safetensors\" }\n",
+    )
+    .unwrap();
+    run(&[
+        "train", "m.fnn", "--data", "d.npz", "--epochs", "40", "--batch", "64", "--quiet",
+        "--seed", "1",
+    ]);
+    let json = run(&["efnn", "eval", "m.fnn", "--data", "d.npz", "--json"]);
+    let m: serde_json::Value = serde_json::from_str(&json).unwrap();
+    let (rel, mean_rel) = (
+        m["relative"].as_f64().unwrap(),
+        m["mean_relative"].as_f64().unwrap(),
+    );
+    assert!(
+        rel < 0.5 * mean_rel,
+        "EFNN {rel} vs mean predictor {mean_rel}"
+    );
+    let c = run(&["efnn", "couplings", "m.fnn", "--data", "d.npz", "--json"]);
+    let c: serde_json::Value = serde_json::from_str(&c).unwrap();
+    assert!(c["correlation"].as_f64().unwrap() > 0.0);
+}
+
+#[test]
+fn quick_studies_write_their_reports() {
+    let dir = tempfile::tempdir().unwrap();
+    for (cmd, files) in [
+        (
+            "compare",
+            [
+                "compare.json",
+                "compare.md",
+                "error-vs-depth.svg",
+                "couplings.svg",
+            ],
+        ),
+        (
+            "transfer",
+            [
+                "transfer.json",
+                "transfer.md",
+                "error-vs-size.svg",
+                "transfer.json",
+            ],
+        ),
+    ] {
+        let out = dir.path().join(cmd);
+        let o = Command::new(BIN)
+            .args(["efnn", cmd, "--quick", "--quiet", "-o"])
+            .arg(&out)
+            .output()
+            .unwrap();
+        assert!(
+            o.status.success(),
+            "{cmd}: {}",
+            String::from_utf8_lossy(&o.stderr)
+        );
+        for f in files {
+            assert!(out.join(f).exists(), "{cmd}: {f}");
+        }
+    }
+    let t: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(dir.path().join("transfer/transfer.json")).unwrap(),
+    )
+    .unwrap();
+    // the trained lattice model runs at a size it never saw, with finite errors
+    let rows = t["rows"].as_array().unwrap();
+    assert_eq!(rows.len(), 2);
+    assert!(rows
+        .iter()
+        .all(|r| r["metrics"]["rmse"].as_f64().unwrap().is_finite()));
+}
