@@ -94,7 +94,7 @@ fn inn_example_runs_as_in_the_book() {
     assert_eq!(code, 0, "{err}");
     // golden T2 (theory note §4): A0 and the monomial coefficient 2·A2[0,1]
     assert!(out.contains("+1.829624236697e0"), "{out}");
-    assert!(out.contains("x0*x1  +1.841214694074e-1"), "{out}");
+    assert!(out.contains("x1*x2  +1.841214694074e-1"), "{out}");
     let (code, out, err) = feynn(&[
         "diagrams",
         "examples/inn/flow.fnn",
