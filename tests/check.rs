@@ -33,6 +33,25 @@ fn refuted(m: &Model, claim: &str) -> check::Report {
     r
 }
 
+/// With Symbolica: the closed forms proved the claim.
+fn assert_proved(r: &check::Report) {
+    if cfg!(feature = "symbolic") {
+        assert!(
+            matches!(r.symbolic, SymbolicOutcome::Proved { .. }),
+            "{}",
+            r.text()
+        );
+    }
+}
+
+/// The diagram analysis explains the discrepancy by exactly one diagram.
+fn single_mismatch(r: &check::Report) -> &check::DiagramAnalysis {
+    let d = r.diagrams.as_ref().expect("analysis");
+    assert!(d.explained, "{}", r.text());
+    assert_eq!(d.mismatches.len(), 1, "{}", r.text());
+    d
+}
+
 const ONE_HIDDEN: &str = "model one { input n0  layer n1 sigma  output 1 }";
 const TWO_HIDDEN: &str = "model two { input 2  layer 3 tanh  layer 2 tanh  output 1 }";
 const TWO_HIDDEN_1D: &str = "model two { input 1  layer 3 tanh  layer 2 sigmoid  output 1 }";
@@ -139,18 +158,10 @@ fn hessian_of_two_hidden_layers() {
     let vertex1 =
         format!("sum(k, W3[1,k]*dtanh{Z2}*sum(j, W2[k,j]*d2tanh(b1[j])*W1[j,1]*W1[j,2]))");
     let r = verified(&m, &format!("d2y/dx1dx2 = {vertex2} + {vertex1}"));
-    if cfg!(feature = "symbolic") {
-        assert!(
-            matches!(r.symbolic, SymbolicOutcome::Proved { .. }),
-            "{}",
-            r.text()
-        );
-    }
+    assert_proved(&r);
     // a sign error in the second diagram: the analysis says which
     let r = refuted(&m, &format!("d2y/dx1dx2 = {vertex2} - {vertex1}"));
-    let d = r.diagrams.as_ref().expect("analysis");
-    assert!(d.explained, "{}", r.text());
-    assert_eq!(d.mismatches.len(), 1, "{}", r.text());
+    let d = single_mismatch(&r);
     assert_eq!(d.mismatches[0].kind, "sign flipped");
     assert_eq!(d.mismatches[0].claim_multiple, "-1");
     // layer-1 vertex: its index form has f1''
@@ -198,17 +209,9 @@ fn third_order_needs_the_ladder() {
     let ladder =
         format!("3*sum(k, W3[1,k]*d2sigmoid{z2}*{d20}*sum(j, W2[k,j]*d2tanh(b1[j])*W1[j,1]^2))");
     let r = verified(&m, &format!("d3y/dx1^3 = {star2} + {star1} + {ladder}"));
-    if cfg!(feature = "symbolic") {
-        assert!(
-            matches!(r.symbolic, SymbolicOutcome::Proved { .. }),
-            "{}",
-            r.text()
-        );
-    }
+    assert_proved(&r);
     let r = refuted(&m, &format!("d3y/dx1^3 = {star2} + {star1}"));
-    let d = r.diagrams.as_ref().expect("analysis");
-    assert!(d.explained, "{}", r.text());
-    assert_eq!(d.mismatches.len(), 1, "{}", r.text());
+    let d = single_mismatch(&r);
     assert_eq!(d.mismatches[0].kind, "missing");
     // the ladder: a layer-2 vertex fed by a layer-1 vertex
     let t = &d.mismatches[0].text;

@@ -560,8 +560,7 @@ fn random_network(model: &Model, widths: &[usize], rng: &mut StdRng) -> (Network
     )
 }
 
-/// Value of the right side on a network at x0 (plus the sum of the absolute values of its
-/// terms, a scale for relative comparisons).
+/// Value of the right side on a network at x0.
 pub fn eval_rhs(rhs: &Rhs, net: &Network, x0: &[f64]) -> Result<f64> {
     let mut env = vec![0usize; 64];
     eval(rhs, net, x0, &mut env)

@@ -97,29 +97,23 @@ pub struct Contents<'a> {
 /// Source characters per displayed line before a long sum is broken.
 const LINE_CHARS: usize = 150;
 
-/// Split a LaTeX sum at its top-level `+`/`-` signs (outside braces and \left…\right).
+/// Split a LaTeX sum at its top-level `+`/`-` signs (outside braces, parentheses and brackets,
+/// which also covers `\left(`…`\right)`).
 pub fn top_level_terms(tex: &str) -> Vec<String> {
     let mut terms = vec![];
     let mut cur = String::new();
-    let (mut brace, mut lr) = (0i32, 0i32);
-    let mut rest = tex;
-    while let Some(c) = rest.chars().next() {
-        if rest.starts_with("\\left") {
-            lr += 1;
-        } else if rest.starts_with("\\right") {
-            lr -= 1;
-        }
+    let mut depth = 0i32;
+    for c in tex.chars() {
         match c {
-            '{' => brace += 1,
-            '}' => brace -= 1,
-            '+' | '-' if brace == 0 && lr == 0 && !cur.trim().is_empty() => {
+            '{' | '(' | '[' => depth += 1,
+            '}' | ')' | ']' => depth -= 1,
+            '+' | '-' if depth == 0 && !cur.trim().is_empty() => {
                 terms.push(cur.trim().to_string());
-                cur = String::new();
+                cur.clear();
             }
             _ => {}
         }
         cur.push(c);
-        rest = &rest[c.len_utf8()..];
     }
     if !cur.trim().is_empty() {
         terms.push(cur.trim().to_string());

@@ -60,6 +60,7 @@ pub use worker::on_symbolica_thread;
 use crate::diagrams::labelled_counts;
 use crate::dsl::Width;
 use crate::error::{Error, Result};
+use crate::export::latex::broken_equation;
 use crate::export::{monomial_latex, monomial_text, output_name, TaylorJson};
 use crate::model::weights::TensorStore;
 use crate::model::{Model, Network};
@@ -599,11 +600,9 @@ fn latex_report(
                     .coefficients
                     .iter()
                     .map(|c| {
-                        format!(
-                            "c^{{{}}}_{{{}}} &= {}",
-                            out.name,
-                            monomial_latex(&c.index),
-                            latex_lines(&c.expr, 3)
+                        broken_equation(
+                            &format!("c^{{{}}}_{{{}}}", out.name, monomial_latex(&c.index)),
+                            &c.expr,
                         )
                     })
                     .collect();
@@ -614,30 +613,6 @@ fn latex_report(
         Err(why) => s += &format!("% {why}\n"),
     }
     s
-}
-
-/// Break a long LaTeX sum after every `per_line` top-level terms (for `align*`).
-fn latex_lines(expr: &str, per_line: usize) -> String {
-    let mut terms: Vec<String> = Vec::new();
-    let mut depth = 0i32;
-    let mut cur = String::new();
-    for ch in expr.chars() {
-        match ch {
-            '{' | '(' | '[' => depth += 1,
-            '}' | ')' | ']' => depth -= 1,
-            '+' | '-' if depth == 0 && !cur.trim().is_empty() => {
-                terms.push(std::mem::take(&mut cur))
-            }
-            _ => {}
-        }
-        cur.push(ch);
-    }
-    terms.push(cur);
-    terms
-        .chunks(per_line)
-        .map(|c| c.concat())
-        .collect::<Vec<_>>()
-        .join(" \\\\\n&\\quad ")
 }
 
 fn py_name(out: &str, index: &[u32]) -> String {
