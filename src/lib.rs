@@ -16,6 +16,10 @@
 //! over ndarray and candle backends, the coupling readout, the benchmark studies); the benchmark
 //! systems themselves are in `physics::spins` and `physics::double_exchange`.
 //!
+//! `theory` learns interacting lattice theories with invertible networks: HMC samples
+//! (`physics::lattice`, `physics::mcmc`), maximum-likelihood INN training, and the learned action
+//! read back with the exact recursion and compared with the truth.
+//!
 //! The CLI (`src/main.rs`, `src/cli/`) is a thin layer over this library.
 
 pub mod born;
@@ -32,6 +36,7 @@ pub mod physics;
 pub mod plot;
 #[cfg(feature = "symbolic")]
 pub mod symbolic;
+pub mod theory;
 #[cfg(feature = "train")]
 pub mod train;
 

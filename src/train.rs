@@ -33,7 +33,7 @@ use crate::model::activation::Builtin;
 use crate::model::weights;
 use crate::model::{Activation, Model};
 
-fn cerr(e: candle_core::Error) -> Error {
+pub(crate) fn cerr(e: candle_core::Error) -> Error {
     Error::invalid(
         format!("training failed in candle: {e}"),
         "this is a bug; please report it",
@@ -300,7 +300,7 @@ impl Trainable for Mlp<'_> {
     }
 }
 
-fn to_tensor(x: &Array2<f64>) -> Result<Tensor> {
+pub(crate) fn to_tensor(x: &Array2<f64>) -> Result<Tensor> {
     Tensor::from_vec(
         x.as_standard_layout().iter().copied().collect::<Vec<_>>(),
         (x.nrows(), x.ncols()),
@@ -369,74 +369,26 @@ pub fn train(
 
     let params = model.init(xt.ncols(), &mut rng)?;
     let vars: Vec<Var> = params.iter().map(|(_, v)| v.clone()).collect();
-    let mut opt = AdamW::new(
-        vars.clone(),
-        ParamsAdamW {
-            lr: cfg.lr,
-            weight_decay: cfg.weight_decay,
-            ..ParamsAdamW::default()
-        },
-    )
-    .map_err(cerr)?;
     let mse = |x: &Tensor, y: &Tensor| -> candle_core::Result<Tensor> {
         (model.forward(&params, x)? - y)?.sqr()?.mean_all()
     };
-
-    let bar = progress_bar(cfg);
-    let ntr = train_idx.len();
-    let mut order: Vec<u32> = (0..ntr as u32).collect();
-    let (mut best, mut best_epoch, mut best_train) = (f64::INFINITY, 0usize, f64::INFINITY);
-    let mut best_params: Vec<Tensor> = vars.iter().map(|v| v.as_tensor().copy().unwrap()).collect();
-    let mut epochs_run = 0;
-    for epoch in 0..cfg.epochs {
-        let frac = epoch as f64 / cfg.epochs.max(2) as f64;
-        let lr =
-            cfg.lr_end + 0.5 * (cfg.lr - cfg.lr_end) * (1.0 + (std::f64::consts::PI * frac).cos());
-        opt.set_learning_rate(lr);
-        order.shuffle(&mut rng);
-        let mut sum = 0.0;
-        for chunk in order.chunks(cfg.batch) {
-            let ix = Tensor::from_slice(chunk, chunk.len(), &Device::Cpu).map_err(cerr)?;
-            let xb = xt_t.index_select(&ix, 0).map_err(cerr)?;
-            let yb = yt_t.index_select(&ix, 0).map_err(cerr)?;
-            let loss = mse(&xb, &yb).map_err(cerr)?;
-            opt.backward_step(&loss).map_err(cerr)?;
-            sum += loss.to_scalar::<f64>().map_err(cerr)? * chunk.len() as f64;
-        }
-        let train_loss = sum / ntr as f64;
-        if !train_loss.is_finite() {
-            return Err(Error::invalid(
-                format!("the training loss diverged at epoch {}", epoch + 1),
-                "lower the learning rate (--lr)",
-            ));
-        }
-        let val_loss = match &val_t {
-            Some((x, y)) => mse(x, y).and_then(|l| l.to_scalar::<f64>()).map_err(cerr)?,
-            None => train_loss,
-        };
-        epochs_run = epoch + 1;
-        if val_loss < best {
-            best = val_loss;
-            best_epoch = epoch + 1;
-            best_train = train_loss;
-            best_params = vars.iter().map(|v| v.as_tensor().copy().unwrap()).collect();
-        }
-        if let Some(b) = &bar {
-            b.set_position(epochs_run as u64);
-            b.set_message(format!(
-                "train {train_loss:.2e}  val {val_loss:.2e}  best {best:.2e}@{best_epoch}"
-            ));
-        }
-        if epoch + 1 - best_epoch >= cfg.patience {
-            break;
-        }
-    }
-    if let Some(b) = bar {
-        b.finish_and_clear();
-    }
-    for (v, t) in vars.iter().zip(&best_params) {
-        v.set(t).map_err(cerr)?;
-    }
+    let fit = optimise(
+        &vars,
+        train_idx.len(),
+        cfg,
+        &mut rng,
+        |ix| {
+            let xb = xt_t.index_select(ix, 0)?;
+            let yb = yt_t.index_select(ix, 0)?;
+            mse(&xb, &yb)
+        },
+        |train_loss| match &val_t {
+            Some((x, y)) => mse(x, y)?.to_scalar::<f64>(),
+            None => Ok(train_loss),
+        },
+    )?;
+    let (epochs_run, best_epoch, best_train, best) =
+        (fit.epochs_run, fit.best_epoch, fit.train_loss, fit.val_loss);
     let tensors = model.export(&params, &scale)?;
     // The validation RMSE of the raw target (best weights, scaling undone).
     let val_rmse = match &val {
@@ -467,18 +419,108 @@ pub fn train(
             train_loss: best_train,
             val_loss: best,
             val_rmse,
-            train_samples: ntr,
+            train_samples: train_idx.len(),
             val_samples: n_val,
             seconds: t0.elapsed().as_secs_f64(),
         },
     ))
 }
 
+/// The outcome of [`optimise`]: the best epoch's losses (the variables hold its values).
+pub(crate) struct Optimised {
+    pub epochs_run: usize,
+    pub best_epoch: usize,
+    pub train_loss: f64,
+    pub val_loss: f64,
+}
+
+/// The training loop shared by every model kind: AdamW with cosine learning-rate decay over
+/// shuffled mini-batches of `n_train` rows, the validation loss after every epoch, early stopping
+/// after `cfg.patience` epochs without improvement; the best epoch's values are put back into
+/// `vars`. `batch_loss` gets the batch's row indices (u32 tensor); `val_loss` the epoch's mean
+/// training loss (to return when there is no validation set).
+pub(crate) fn optimise(
+    vars: &[Var],
+    n_train: usize,
+    cfg: &Config,
+    rng: &mut ChaCha8Rng,
+    batch_loss: impl Fn(&Tensor) -> candle_core::Result<Tensor>,
+    val_loss: impl Fn(f64) -> candle_core::Result<f64>,
+) -> Result<Optimised> {
+    let mut opt = AdamW::new(
+        vars.to_vec(),
+        ParamsAdamW {
+            lr: cfg.lr,
+            weight_decay: cfg.weight_decay,
+            ..ParamsAdamW::default()
+        },
+    )
+    .map_err(cerr)?;
+    let bar = progress_bar(cfg);
+    let mut order: Vec<u32> = (0..n_train as u32).collect();
+    let (mut best, mut best_epoch, mut best_train) = (f64::INFINITY, 0usize, f64::INFINITY);
+    let snapshot = || -> Result<Vec<Tensor>> {
+        vars.iter().map(|v| v.as_tensor().copy().map_err(cerr)).collect()
+    };
+    let mut best_params = snapshot()?;
+    let mut epochs_run = 0;
+    for epoch in 0..cfg.epochs {
+        let frac = epoch as f64 / cfg.epochs.max(2) as f64;
+        let lr =
+            cfg.lr_end + 0.5 * (cfg.lr - cfg.lr_end) * (1.0 + (std::f64::consts::PI * frac).cos());
+        opt.set_learning_rate(lr);
+        order.shuffle(rng);
+        let mut sum = 0.0;
+        for chunk in order.chunks(cfg.batch) {
+            let ix = Tensor::from_slice(chunk, chunk.len(), &Device::Cpu).map_err(cerr)?;
+            let loss = batch_loss(&ix).map_err(cerr)?;
+            opt.backward_step(&loss).map_err(cerr)?;
+            sum += loss.to_scalar::<f64>().map_err(cerr)? * chunk.len() as f64;
+        }
+        let train_loss = sum / n_train as f64;
+        if !train_loss.is_finite() {
+            return Err(Error::invalid(
+                format!("the training loss diverged at epoch {}", epoch + 1),
+                "lower the learning rate (--lr)",
+            ));
+        }
+        let val = val_loss(train_loss).map_err(cerr)?;
+        epochs_run = epoch + 1;
+        if val < best {
+            best = val;
+            best_epoch = epoch + 1;
+            best_train = train_loss;
+            best_params = snapshot()?;
+        }
+        if let Some(b) = &bar {
+            b.set_position(epochs_run as u64);
+            b.set_message(format!(
+                "train {train_loss:.3e}  val {val:.3e}  best {best:.3e}@{best_epoch}"
+            ));
+        }
+        if epoch + 1 - best_epoch >= cfg.patience {
+            break;
+        }
+    }
+    if let Some(b) = bar {
+        b.finish_and_clear();
+    }
+    for (v, t) in vars.iter().zip(&best_params) {
+        v.set(t).map_err(cerr)?;
+    }
+    Ok(Optimised {
+        epochs_run,
+        best_epoch,
+        train_loss: best_train,
+        val_loss: best,
+    })
+}
+
 fn s_row(v: &Array1<f64>) -> ndarray::ArrayView2<'_, f64> {
     v.view().insert_axis(ndarray::Axis(0))
 }
 
-fn progress_bar(cfg: &Config) -> Option<indicatif::ProgressBar> {
+pub(crate) fn progress_bar(cfg: &Config) -> Option<indicatif::ProgressBar> {
     if !cfg.progress {
         return None;
     }

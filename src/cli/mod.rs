@@ -9,6 +9,7 @@ mod import;
 mod latex;
 mod sample;
 mod taylor;
+mod theory;
 mod train;
 
 use std::path::PathBuf;
@@ -52,6 +53,9 @@ enum Command {
     Born(born::Args),
     /// Effective field neural networks: benchmark data, evaluation, learned couplings, studies.
     Efnn(efnn::Args),
+    /// Learning interacting theories: HMC samples of φ³+φ⁴ lattice theories, INN training,
+    /// the learned action compared with the true one.
+    Theory(theory::Args),
 }
 
 /// Where machine-readable output goes: `-o FILE`, or stdout.
@@ -102,6 +106,7 @@ pub fn run() -> ExitCode {
         Command::Train(a) => train::run(a),
         Command::Born(a) => born::run(a),
         Command::Efnn(a) => efnn::run(a),
+        Command::Theory(a) => theory::run(a),
     };
     match result {
         Ok(code) => code,

@@ -30,10 +30,15 @@
 //! * [`families`]: random shallow attractive potentials for training data.
 //! * [`spins`], [`double_exchange`]: the EFNN benchmark systems (3-spin infinite-range model,
 //!   double-exchange model on a torus by exact diagonalisation).
+//! * [`lattice`], [`mcmc`]: φ³+φ⁴ lattice theories (exact action tensors, coupling fit) and a
+//!   Hamiltonian Monte Carlo sampler with autocorrelation diagnostics (learning interacting
+//!   theories with INNs).
 
 pub mod born;
 pub mod double_exchange;
 pub mod families;
+pub mod lattice;
+pub mod mcmc;
 pub mod series;
 pub mod smooth;
 pub mod spins;
