@@ -469,6 +469,9 @@ fn symbolic(a: &Args) -> Result<ExitCode> {
             feynn::model::inn::Phi::Quad => {
                 format!("{}_i_j, {}_i, {}_i", l.weight, l.bias, l.alpha)
             }
+            feynn::model::inn::Phi::Cubic => {
+                format!("{}_i_j, {}_i, {}_i, {}_i", l.weight, l.bias, l.alpha, l.beta)
+            }
             _ => format!("{}_i_j, {}_i", l.weight, l.bias),
         })
         .collect();

@@ -262,6 +262,7 @@ fn run_inn(a: Args) -> Result<ExitCode> {
     }
     let degree = |l: usize| match &spec.layers[l].phi {
         Phi::Quad => 2,
+        Phi::Cubic => 3,
         Phi::Linear => 1,
         Phi::Poly { coeffs, .. } => coeffs.len() - 1,
     };
@@ -374,6 +375,7 @@ fn run_inn(a: Args) -> Result<ExitCode> {
                     spec.name,
                     match &spec.layers[l].phi {
                         Phi::Quad => "h + αh²".to_string(),
+                        Phi::Cubic => "h + αh² + βh³".to_string(),
                         Phi::Linear => "linear".to_string(),
                         Phi::Poly { name, .. } => format!("polynomial {name}"),
                     },

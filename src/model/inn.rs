@@ -78,6 +78,9 @@ impl Scalar for BigRational {
 pub enum Phi {
     /// h + α h², α a parameter (per layer or per neuron).
     Quad,
+    /// h + α h² + β h³, α and β parameters (per layer or per neuron). With β > 0 and α² < 3β,
+    /// φ' > 0 everywhere: invertible on all of ℝ, no branch (`feynn theory learn --layer cubic`).
+    Cubic,
     /// h (an affine layer).
     Linear,
     /// A user polynomial Σ_r a_r h^r (ascending, exact), the same for every neuron.
@@ -91,14 +94,18 @@ pub enum Phi {
 #[derive(Debug, Clone)]
 pub struct InnLayerSpec {
     pub phi: Phi,
-    /// Parameter names (default `W{l}`, `b{l}`, `alpha{l}`; `alpha` only used by `quad`).
+    /// Parameter names (default `W{l}`, `b{l}`, `alpha{l}`, `beta{l}`; `alpha` only used by
+    /// `quad` and `cubic`, `beta` only by `cubic`).
     pub weight: String,
     pub bias: String,
     pub alpha: String,
-    /// Tensor names in a weights file (default `{l}.weight`, `{l}.bias`, `{l}.alpha`).
+    pub beta: String,
+    /// Tensor names in a weights file (default `{l}.weight`, `{l}.bias`, `{l}.alpha`,
+    /// `{l}.beta`).
     pub weight_tensor: String,
     pub bias_tensor: String,
     pub alpha_tensor: String,
+    pub beta_tensor: String,
 }
 
 /// An exact parameter value written in the spec (`param W0 = [[1, 1/2], [0, 1]]`).
@@ -106,6 +113,13 @@ pub struct InnLayerSpec {
 pub struct ExactTensor {
     pub shape: Vec<usize>,
     pub data: Vec<BigRational>,
+}
+
+impl InnLayerSpec {
+    /// Whether the layer has the parameter α (`quad`, `cubic`).
+    pub fn uses_alpha(&self) -> bool {
+        matches!(self.phi, Phi::Quad | Phi::Cubic)
+    }
 }
 
 /// A validated `inn` model.
@@ -381,13 +395,19 @@ fn validate_inn(
         let phi = match &la.phi {
             None => Phi::Quad,
             Some(ActRef::Named(n, _)) if n == "quad" => Phi::Quad,
+            // a user `activation cubic(h) = …` shadows the built-in
+            Some(ActRef::Named(n, _))
+                if n == "cubic" && !file.activations.iter().any(|a| &a.name == n) =>
+            {
+                Phi::Cubic
+            }
             Some(ActRef::Named(n, _)) if n == "linear" || n == "identity" => Phi::Linear,
             Some(ActRef::Named(n, span)) => {
                 let def = file.activations.iter().find(|a| &a.name == n).ok_or_else(|| {
                     file.error(
                         *span,
                         format!("unknown nonlinearity `{n}` for an inn layer"),
-                        Some("use `quad` (h + alpha*h^2), `linear`, an `activation NAME(h) = polynomial`, or an inline `(polynomial in h)`".into()),
+                        Some("use `quad` (h + alpha*h^2), `cubic` (h + alpha*h^2 + beta*h^3), `linear`, an `activation NAME(h) = polynomial`, or an inline `(polynomial in h)`".into()),
                     )
                 })?;
                 let mut c = consts.clone();
@@ -415,19 +435,22 @@ fn validate_inn(
         let weight = names.first().cloned().unwrap_or(format!("W{l}"));
         let bias = names.get(1).cloned().unwrap_or(format!("b{l}"));
         let alpha = names.get(2).cloned().unwrap_or(format!("alpha{l}"));
+        let beta = names.get(3).cloned().unwrap_or(format!("beta{l}"));
         layers.push(InnLayerSpec {
             phi,
             weight,
             bias,
             alpha,
+            beta,
             weight_tensor: format!("{l}.weight"),
             bias_tensor: format!("{l}.bias"),
             alpha_tensor: format!("{l}.alpha"),
+            beta_tensor: format!("{l}.beta"),
         });
     }
     let mut pnames: BTreeMap<String, ()> = BTreeMap::new();
     for l in &layers {
-        for p in [&l.weight, &l.bias, &l.alpha] {
+        for p in [&l.weight, &l.bias, &l.alpha, &l.beta] {
             if pnames.insert(p.clone(), ()).is_some() {
                 return Err(file.error(
                     m.span,
@@ -445,8 +468,11 @@ fn validate_inn(
             .iter()
             .flat_map(|l| {
                 let mut v = vec![l.weight.clone(), l.bias.clone()];
-                if l.phi == Phi::Quad {
+                if l.uses_alpha() {
                     v.push(l.alpha.clone());
+                }
+                if l.phi == Phi::Cubic {
+                    v.push(l.beta.clone());
                 }
                 v
             })
@@ -459,8 +485,10 @@ fn validate_inn(
                 Some(&mut l.weight_tensor)
             } else if l.bias == b.param {
                 Some(&mut l.bias_tensor)
-            } else if l.alpha == b.param && l.phi == Phi::Quad {
+            } else if l.alpha == b.param && l.uses_alpha() {
                 Some(&mut l.alpha_tensor)
+            } else if l.beta == b.param && l.phi == Phi::Cubic {
+                Some(&mut l.beta_tensor)
             } else {
                 None
             }
@@ -481,7 +509,10 @@ fn validate_inn(
         if !pnames.contains_key(&p.name)
             || layers
                 .iter()
-                .any(|l| l.alpha == p.name && l.phi != Phi::Quad)
+                .any(|l| {
+                    (l.alpha == p.name && !l.uses_alpha())
+                        || (l.beta == p.name && l.phi != Phi::Cubic)
+                })
         {
             return Err(file.error(
                 p.span,
@@ -559,17 +590,23 @@ impl InnSpec {
                 Phi::Poly { coeffs, .. } => {
                     vec![coeffs.iter().map(T::from_rational).collect(); n]
                 }
-                Phi::Quad => {
-                    let a = self.param::<T>(
-                        store,
-                        &ls.alpha,
-                        &ls.alpha_tensor,
-                        &[vec![], vec![1], vec![n]],
-                    )?;
+                Phi::Quad | Phi::Cubic => {
+                    let per_neuron = [vec![], vec![1], vec![n]];
+                    let a = self.param::<T>(store, &ls.alpha, &ls.alpha_tensor, &per_neuron)?;
+                    let beta = match ls.phi {
+                        Phi::Cubic => {
+                            Some(self.param::<T>(store, &ls.beta, &ls.beta_tensor, &per_neuron)?)
+                        }
+                        _ => None,
+                    };
+                    let at = |v: &[T], i: usize| if v.len() == 1 { v[0].clone() } else { v[i].clone() };
                     (0..n)
                         .map(|i| {
-                            let ai = if a.len() == 1 { &a[0] } else { &a[i] };
-                            vec![T::zero(), T::one(), ai.clone()]
+                            let mut c = vec![T::zero(), T::one(), at(&a, i)];
+                            if let Some(be) = &beta {
+                                c.push(at(be, i));
+                            }
+                            c
                         })
                         .collect()
                 }

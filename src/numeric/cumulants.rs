@@ -54,16 +54,20 @@ pub fn cumulants(points: &[Vec<f64>], n: usize) -> Option<Cumulants> {
     })
 }
 
-/// One order's comparison: max |Δ| and ‖Δ‖/‖data‖ (Frobenius).
+/// One order's comparison: max |Δ|, ‖Δ‖/‖data‖ (Frobenius), and ‖Δ‖/‖κ2_data‖^{k/2}: the
+/// difference in units of the data's spread, meaningful also where κ_k of the data vanishes
+/// (κ1, κ3 of a symmetric distribution), where the relative error is noise over noise.
 #[derive(Debug, Clone, Serialize)]
 pub struct Diff {
     pub order: usize,
     pub max_abs: f64,
     pub relative: f64,
+    pub scaled: f64,
 }
 
 /// Compare model and data cumulants, order by order.
 pub fn compare(model: &Cumulants, data: &Cumulants) -> Vec<Diff> {
+    let spread: f64 = data.k2.iter().map(|v| v * v).sum::<f64>().sqrt();
     [
         (1, &model.k1, &data.k1),
         (2, &model.k2, &data.k2),
@@ -86,6 +90,11 @@ pub fn compare(model: &Cumulants, data: &Cumulants) -> Vec<Diff> {
                 .map(|(x, y)| (x - y).abs())
                 .fold(0.0, f64::max),
             relative: if norm > 0.0 { diff / norm } else { diff },
+            scaled: if spread > 0.0 {
+                diff / spread.powf(order as f64 / 2.0)
+            } else {
+                diff
+            },
         }
     })
     .collect()

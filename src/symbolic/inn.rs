@@ -41,13 +41,19 @@ fn rational_atom(r: &num_rational::BigRational) -> Atom {
 }
 
 /// φ as ascending coefficients, φ' likewise, in symbols for neuron i of layer l.
-fn phi_coeffs(phi: &Phi, alpha: &str, i: usize) -> Vec<Atom> {
+fn phi_coeffs(phi: &Phi, alpha: &str, beta: &str, i: usize) -> Vec<Atom> {
     match phi {
         Phi::Linear => vec![Atom::num(0), Atom::num(1)],
         Phi::Quad => vec![
             Atom::num(0),
             Atom::num(1),
             Atom::var(syms::param(alpha, &[i + 1])),
+        ],
+        Phi::Cubic => vec![
+            Atom::num(0),
+            Atom::num(1),
+            Atom::var(syms::param(alpha, &[i + 1])),
+            Atom::var(syms::param(beta, &[i + 1])),
         ],
         Phi::Poly { coeffs, .. } => coeffs.iter().map(rational_atom).collect(),
     }
@@ -200,7 +206,7 @@ fn expand_action(spec: &InnSpec, order: usize, point: bool) -> Vec<(Vec<u32>, At
                     if deg == 0 { lin + &b } else { lin }.expand()
                 })
                 .collect();
-            let c = phi_coeffs(&layer.phi, &layer.alpha, i);
+            let c = phi_coeffs(&layer.phi, &layer.alpha, &layer.beta, i);
             next.push(poly_of(&c, &h));
             // ln φ'(h): φ' coefficients
             let dc: Vec<Atom> = c
@@ -282,10 +288,16 @@ pub fn evaluate_inn_closed_forms(
                 );
             }
             values.insert(format!("{}_{}", ls.bias, i + 1), layer.b[i]);
-            if ls.phi == Phi::Quad {
+            if ls.uses_alpha() {
                 values.insert(
                     format!("{}_{}", ls.alpha, i + 1),
                     layer.phi[i].get(2).copied().unwrap_or(0.0),
+                );
+            }
+            if ls.phi == Phi::Cubic {
+                values.insert(
+                    format!("{}_{}", ls.beta, i + 1),
+                    layer.phi[i].get(3).copied().unwrap_or(0.0),
                 );
             }
         }

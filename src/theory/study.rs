@@ -256,16 +256,16 @@ pub fn checks(r: &LearnResult, quick: bool) -> Vec<Check> {
             limit,
         })
     };
-    for (k, floor) in [(2usize, 0.1), (3, 0.3)] {
-        let v = r.cumulants.iter().find(|d| d.order == k).map_or(f64::NAN, |d| d.relative);
-        let noise = r.cumulants_noise.iter().find(|d| d.order == k).map_or(0.0, |d| d.relative);
+    for k in 1..=3usize {
+        let get = |v: &[Diff]| v.iter().find(|d| d.order == k).map_or(f64::NAN, |d| d.scaled);
+        let noise = get(&r.cumulants_noise);
         push(
-            format!("κ{k} model vs data (relative; limit max({floor}, 3 × the data halves' {noise:.3}))"),
-            v,
-            loose * f64::max(floor, 3.0 * noise),
+            format!("κ{k} model vs data, ‖Δκ{k}‖/‖κ2‖^{k}/2 (limit max(0.05, 2 × the data halves' {noise:.4}))"),
+            get(&r.cumulants),
+            loose * f64::max(0.05, 2.0 * noise),
         );
     }
-    if let Some(t) = r.theory.as_ref().filter(|t| t.unimodal_site()) {
+    if r.theory.as_ref().is_some_and(|t| t.unimodal_site()) {
         if let Some(o) = r.orders.iter().find(|o| o.order == 2) {
             push("A^(2) relative error (unimodal theory)".into(), o.relative, 0.15 * loose);
         }
@@ -278,7 +278,6 @@ pub fn checks(r: &LearnResult, quick: bool) -> Vec<Check> {
                 );
             }
         }
-        let _ = t;
     }
     out
 }
@@ -331,12 +330,15 @@ pub fn table(r: &LearnResult, checks: &[Check]) -> String {
         "\ncumulants, {} model samples ({} latent draws without pre-image) vs {} data points:",
         r.model_samples, r.model_rejected, r.samples
     );
-    let _ = writeln!(s, "  order  relative   max |Δ|    data halves (noise)");
+    let _ = writeln!(
+        s,
+        "  order  ‖Δ‖/‖κ2‖^(k/2)  data halves   relative   max |Δ|"
+    );
     for (d, z) in r.cumulants.iter().zip(&r.cumulants_noise) {
         let _ = writeln!(
             s,
-            "  κ{}     {:<10.4} {:<10.3e} {:.4}",
-            d.order, d.relative, d.max_abs, z.relative
+            "  κ{}     {:<14.4} {:<13.4} {:<10.4} {:.3e}",
+            d.order, d.scaled, z.scaled, d.relative, d.max_abs
         );
     }
     let _ = writeln!(s, "\nchecks:");
