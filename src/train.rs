@@ -460,7 +460,9 @@ pub(crate) fn optimise(
     let mut order: Vec<u32> = (0..n_train as u32).collect();
     let (mut best, mut best_epoch, mut best_train) = (f64::INFINITY, 0usize, f64::INFINITY);
     let snapshot = || -> Result<Vec<Tensor>> {
-        vars.iter().map(|v| v.as_tensor().copy().map_err(cerr)).collect()
+        vars.iter()
+            .map(|v| v.as_tensor().copy().map_err(cerr))
+            .collect()
     };
     let mut best_params = snapshot()?;
     let mut epochs_run = 0;

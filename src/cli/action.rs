@@ -470,7 +470,10 @@ fn symbolic(a: &Args) -> Result<ExitCode> {
                 format!("{}_i_j, {}_i, {}_i", l.weight, l.bias, l.alpha)
             }
             feynn::model::inn::Phi::Cubic => {
-                format!("{}_i_j, {}_i, {}_i, {}_i", l.weight, l.bias, l.alpha, l.beta)
+                format!(
+                    "{}_i_j, {}_i, {}_i, {}_i",
+                    l.weight, l.bias, l.alpha, l.beta
+                )
             }
             _ => format!("{}_i_j, {}_i", l.weight, l.bias),
         })

@@ -185,7 +185,11 @@ pub struct SweepArgs {
     #[arg(long, default_value = "1,2,4,8", value_delimiter = ',')]
     pub depths: Vec<usize>,
     /// Sample counts (nested subsets of one HMC run).
-    #[arg(long = "sample-counts", default_value = "1000,10000,100000", value_delimiter = ',')]
+    #[arg(
+        long = "sample-counts",
+        default_value = "1000,10000,100000",
+        value_delimiter = ','
+    )]
     pub sample_counts: Vec<usize>,
     #[arg(long, default_value_t = 1)]
     pub seed: u64,
@@ -273,7 +277,12 @@ fn no_train() -> Error {
 }
 
 #[cfg(feature = "train")]
-fn learn_config(t: &TrainArgs, quick: bool, seed: u64, quiet: bool) -> feynn::theory::study::LearnConfig {
+fn learn_config(
+    t: &TrainArgs,
+    quick: bool,
+    seed: u64,
+    quiet: bool,
+) -> feynn::theory::study::LearnConfig {
     let epochs = t.epochs.unwrap_or(if quick { 100 } else { 300 });
     feynn::theory::study::LearnConfig {
         depth: t.depth,
@@ -292,7 +301,11 @@ fn learn_config(t: &TrainArgs, quick: bool, seed: u64, quiet: bool) -> feynn::th
             seed,
             progress: !quiet,
         },
-        model_samples: if quick { t.model_samples.min(20_000) } else { t.model_samples },
+        model_samples: if quick {
+            t.model_samples.min(20_000)
+        } else {
+            t.model_samples
+        },
         branch_penalty: t.branch_penalty,
     }
 }
@@ -341,7 +354,11 @@ fn learn(mut a: LearnArgs) -> Result<ExitCode> {
         &a.theory,
         &a.hmc,
         a.data.as_deref(),
-        if a.data.is_some() { a.samples.unwrap_or(usize::MAX) } else { samples },
+        if a.data.is_some() {
+            a.samples.unwrap_or(usize::MAX)
+        } else {
+            samples
+        },
         a.seed,
         a.quiet,
     )?;
@@ -374,8 +391,14 @@ fn learn(mut a: LearnArgs) -> Result<ExitCode> {
         std::fs::write(&p, spec).map_err(io(&p))?;
         let m = &r.matrices;
         if m.len() == 4 {
-            feynn::plot::heatmaps(&dir.join("theory-a2.svg"), &[(&m[0].0, &m[0].1), (&m[1].0, &m[1].1)])?;
-            feynn::plot::heatmaps(&dir.join("theory-a4.svg"), &[(&m[2].0, &m[2].1), (&m[3].0, &m[3].1)])?;
+            feynn::plot::heatmaps(
+                &dir.join("theory-a2.svg"),
+                &[(&m[0].0, &m[0].1), (&m[1].0, &m[1].1)],
+            )?;
+            feynn::plot::heatmaps(
+                &dir.join("theory-a4.svg"),
+                &[(&m[2].0, &m[2].1), (&m[3].0, &m[3].1)],
+            )?;
         }
         feynn::efnn::plots::scatter(
             &dir.join("theory-cumulants.svg"),
@@ -406,7 +429,11 @@ fn sweep(mut a: SweepArgs) -> Result<ExitCode> {
             a.sample_counts = vec![1000, 4000];
         }
     }
-    if a.depths.is_empty() || a.sample_counts.is_empty() || a.depths.contains(&0) || a.sample_counts.iter().any(|&m| m < 10) {
+    if a.depths.is_empty()
+        || a.sample_counts.is_empty()
+        || a.depths.contains(&0)
+        || a.sample_counts.iter().any(|&m| m < 10)
+    {
         return Err(Error::invalid(
             "empty or invalid sweep",
             "give --depths and --sample-counts as comma-separated positive numbers (≥ 10 samples)",
@@ -435,9 +462,17 @@ fn sweep(mut a: SweepArgs) -> Result<ExitCode> {
         let rows: Vec<String> = a.depths.iter().map(|d| format!("L = {d}")).collect();
         let cols: Vec<String> = a.sample_counts.iter().map(|m| format!("M = {m}")).collect();
         for (file, title, get) in [
-            ("sweep-a4.svg", "relative error of A^(4)", (|c: &feynn::theory::study::SweepCell| c.a4) as fn(&_) -> f64),
+            (
+                "sweep-a4.svg",
+                "relative error of A^(4)",
+                (|c: &feynn::theory::study::SweepCell| c.a4) as fn(&_) -> f64,
+            ),
             ("sweep-a3.svg", "relative error of A^(3)", |c| c.a3),
-            ("sweep-couplings.svg", "relative error of the fitted (g, λ)", |c| c.couplings),
+            (
+                "sweep-couplings.svg",
+                "relative error of the fitted (g, λ)",
+                |c| c.couplings,
+            ),
         ] {
             let values: Vec<Vec<f64>> = a
                 .depths
@@ -454,7 +489,15 @@ fn sweep(mut a: SweepArgs) -> Result<ExitCode> {
                         .collect()
                 })
                 .collect();
-            feynn::theory::plots::grid(&dir.join(file), title, "depth", "samples", &rows, &cols, &values)?;
+            feynn::theory::plots::grid(
+                &dir.join(file),
+                title,
+                "depth",
+                "samples",
+                &rows,
+                &cols,
+                &values,
+            )?;
         }
     }
     Ok(ExitCode::SUCCESS)

@@ -507,12 +507,9 @@ fn validate_inn(
     let mut inline = BTreeMap::new();
     for p in &m.params {
         if !pnames.contains_key(&p.name)
-            || layers
-                .iter()
-                .any(|l| {
-                    (l.alpha == p.name && !l.uses_alpha())
-                        || (l.beta == p.name && l.phi != Phi::Cubic)
-                })
+            || layers.iter().any(|l| {
+                (l.alpha == p.name && !l.uses_alpha()) || (l.beta == p.name && l.phi != Phi::Cubic)
+            })
         {
             return Err(file.error(
                 p.span,
@@ -599,7 +596,13 @@ impl InnSpec {
                         }
                         _ => None,
                     };
-                    let at = |v: &[T], i: usize| if v.len() == 1 { v[0].clone() } else { v[i].clone() };
+                    let at = |v: &[T], i: usize| {
+                        if v.len() == 1 {
+                            v[0].clone()
+                        } else {
+                            v[i].clone()
+                        }
+                    };
                     (0..n)
                         .map(|i| {
                             let mut c = vec![T::zero(), T::one(), at(&a, i)];

@@ -169,7 +169,11 @@ impl LatticeTheory {
         let n = self.sites();
         let mut grad = vec![0.0; n];
         let a0 = self.action_grad(&self.bonds(), x0, &mut grad);
-        let mut a2: Vec<f64> = self.laplacian().iter().map(|v| 0.5 * self.kappa * v).collect();
+        let mut a2: Vec<f64> = self
+            .laplacian()
+            .iter()
+            .map(|v| 0.5 * self.kappa * v)
+            .collect();
         let mut a3 = vec![0.0; n * n * n];
         let mut a4 = vec![0.0; n * n * n * n];
         for (i, &v) in x0.iter().enumerate() {
@@ -189,8 +193,10 @@ impl LatticeTheory {
 
 /// Parse a lattice shape: `8` or `4x4`.
 pub fn parse_shape(text: &str) -> Result<Vec<usize>> {
-    let parts: std::result::Result<Vec<usize>, _> =
-        text.split(['x', 'X']).map(|p| p.trim().parse::<usize>()).collect();
+    let parts: std::result::Result<Vec<usize>, _> = text
+        .split(['x', 'X'])
+        .map(|p| p.trim().parse::<usize>())
+        .collect();
     match parts {
         Ok(v) if (1..=2).contains(&v.len()) && !v.contains(&0) => Ok(v),
         _ => Err(Error::invalid(
@@ -310,7 +316,9 @@ mod tests {
     #[test]
     fn bonds_and_validation() {
         assert_eq!(
-            LatticeTheory::new(vec![4], 1.0, 1.0, 0.0, 1.0).unwrap().bonds(),
+            LatticeTheory::new(vec![4], 1.0, 1.0, 0.0, 1.0)
+                .unwrap()
+                .bonds(),
             vec![(0, 1), (1, 2), (2, 3), (3, 0)]
         );
         assert_eq!(

@@ -125,9 +125,12 @@ impl<T: Target> Chain<'_, T> {
         let p0: Vec<f64> = (0..n)
             .map(|i| normal(&mut self.rng) / self.inv_mass[i].sqrt())
             .collect();
-        let kinetic = |p: &[f64], m: &[f64]| 0.5 * p.iter().zip(m).map(|(p, m)| m * p * p).sum::<f64>();
+        let kinetic =
+            |p: &[f64], m: &[f64]| 0.5 * p.iter().zip(m).map(|(p, m)| m * p * p).sum::<f64>();
         let h0 = self.energy + kinetic(&p0, &self.inv_mass);
-        let l = self.rng.random_range(steps.div_ceil(2).max(1)..=steps.max(1));
+        let l = self
+            .rng
+            .random_range(steps.div_ceil(2).max(1)..=steps.max(1));
         let (mut x, mut p, mut g) = (self.x.clone(), p0, self.grad.clone());
         let mut e = self.energy;
         for _ in 0..l {
@@ -210,7 +213,12 @@ pub fn integrated_autocorrelation(series: &[f64]) -> f64 {
     }
     let mut tau = 1.0;
     for t in 1..n / 2 {
-        let c: f64 = d[..n - t].iter().zip(&d[t..]).map(|(a, b)| a * b).sum::<f64>() / n as f64;
+        let c: f64 = d[..n - t]
+            .iter()
+            .zip(&d[t..])
+            .map(|(a, b)| a * b)
+            .sum::<f64>()
+            / n as f64;
         tau += 2.0 * c / var;
         if t as f64 >= 5.0 * tau {
             break;
@@ -230,7 +238,10 @@ pub fn slowest_observable(chain: &[Vec<f64>], energies: &[f64]) -> (f64, String)
         }
     };
     consider(
-        chain.iter().map(|x| x.iter().sum::<f64>() / n as f64).collect(),
+        chain
+            .iter()
+            .map(|x| x.iter().sum::<f64>() / n as f64)
+            .collect(),
         "mean field".into(),
     );
     for i in 0..n {

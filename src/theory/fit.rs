@@ -125,7 +125,8 @@ impl Layer {
     fn weight(&self, m: &Masks) -> candle_core::Result<Tensor> {
         let lo = (self.l.as_tensor() * &m.lower)? + &m.eye;
         let up = (self.u.as_tensor() * &m.upper)?
-            + m.eye.broadcast_mul(&self.s.as_tensor().exp()?.unsqueeze(0)?)?;
+            + m.eye
+                .broadcast_mul(&self.s.as_tensor().exp()?.unsqueeze(0)?)?;
         lo?.matmul(&up?)
     }
 
@@ -135,7 +136,8 @@ impl Layer {
             None => Ok((self.a.as_tensor().unsqueeze(0)?, None)),
             Some(c) => {
                 let beta = c.as_tensor().exp()?;
-                let alpha = ((beta.affine(3.0, 0.0)?.sqrt()? * self.a.as_tensor().tanh()?)? * 0.98)?;
+                let alpha =
+                    ((beta.affine(3.0, 0.0)?.sqrt()? * self.a.as_tensor().tanh()?)? * 0.98)?;
                 Ok((alpha.unsqueeze(0)?, Some(beta.unsqueeze(0)?)))
             }
         }
@@ -220,7 +222,8 @@ pub fn fit_inn(
     let sd = train
         .std_axis(Axis(0), 0.0)
         .mapv(|s| if s > 1e-300 { s } else { 1.0 });
-    let standardise = |d: &Array2<f64>| (d - &mu.view().insert_axis(Axis(0))) / &sd.view().insert_axis(Axis(0));
+    let standardise =
+        |d: &Array2<f64>| (d - &mu.view().insert_axis(Axis(0))) / sd.view().insert_axis(Axis(0));
     let xt = to_tensor(&standardise(&train))?;
     let xv = (n_val > 0)
         .then(|| to_tensor(&standardise(&data.select(Axis(0), val_idx))))
@@ -231,7 +234,13 @@ pub fn fit_inn(
     let mut var = |shape: Vec<usize>, scale: f64| -> Result<Var> {
         let len = shape.iter().product();
         let v: Vec<f64> = (0..len)
-            .map(|_| if scale > 0.0 { rng.random_range(-scale..scale) } else { 0.0 })
+            .map(|_| {
+                if scale > 0.0 {
+                    rng.random_range(-scale..scale)
+                } else {
+                    0.0
+                }
+            })
             .collect();
         Var::from_vec(v, shape, &Device::Cpu).map_err(cerr)
     };
@@ -258,7 +267,16 @@ pub fn fit_inn(
     }
     let vars: Vec<Var> = layers
         .iter()
-        .flat_map(|l| [Some(&l.l), Some(&l.u), Some(&l.s), Some(&l.b), Some(&l.a), l.c.as_ref()])
+        .flat_map(|l| {
+            [
+                Some(&l.l),
+                Some(&l.u),
+                Some(&l.s),
+                Some(&l.b),
+                Some(&l.a),
+                l.c.as_ref(),
+            ]
+        })
         .flatten()
         .cloned()
         .collect();
@@ -280,7 +298,8 @@ pub fn fit_inn(
     )?;
 
     // the exact likelihood and branch counts of the best network, raw units
-    let const_term = 0.5 * n as f64 * (2.0 * std::f64::consts::PI).ln() + sd.iter().map(|s| s.ln()).sum::<f64>();
+    let const_term =
+        0.5 * n as f64 * (2.0 * std::f64::consts::PI).ln() + sd.iter().map(|s| s.ln()).sum::<f64>();
     let stats = |x: &Tensor| -> Result<(f64, usize)> {
         let (nll, _, min_g) = nll_rows(&layers, &masks, x).map_err(cerr)?;
         let off = min_g
@@ -290,7 +309,10 @@ pub fn fit_inn(
             .filter(|g| **g <= 0.0)
             .count();
         Ok((
-            nll.mean_all().and_then(|t| t.to_scalar::<f64>()).map_err(cerr)? + const_term,
+            nll.mean_all()
+                .and_then(|t| t.to_scalar::<f64>())
+                .map_err(cerr)?
+                + const_term,
             off,
         ))
     };
@@ -311,7 +333,10 @@ pub fn fit_inn(
         let mut w = Array2::from_shape_fn((n, n), |(i, j)| w[i][j]);
         let mut b = Array1::from_vec(layer.b.as_tensor().to_vec1::<f64>().map_err(cerr)?);
         let (a, beta) = layer.coefficients().map_err(cerr)?;
-        let a = a.squeeze(0).and_then(|t| t.to_vec1::<f64>()).map_err(cerr)?;
+        let a = a
+            .squeeze(0)
+            .and_then(|t| t.to_vec1::<f64>())
+            .map_err(cerr)?;
         let beta = beta
             .map(|t| t.squeeze(0).and_then(|t| t.to_vec1::<f64>()))
             .transpose()
@@ -388,12 +413,7 @@ pub fn fit_inn(
 }
 
 /// The spec text of a fitted network whose tensors are in `weights_file` (relative to the spec).
-pub fn spec_text(
-    name: &str,
-    arch: &InnArch,
-    weights_file: &str,
-    comment: &str,
-) -> String {
+pub fn spec_text(name: &str, arch: &InnArch, weights_file: &str, comment: &str) -> String {
     let mut s = format!("// {comment}\ninn {name} {{\n  dim {}\n", arch.dim);
     for _ in 0..arch.depth {
         s += &format!("  layer {}\n", arch.kind.keyword());

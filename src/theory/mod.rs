@@ -67,7 +67,11 @@ pub fn write_samples(
     cfg: &HmcConfig,
     diag: &Diagnostics,
 ) -> Result<()> {
-    let targets: Array1<f64> = x.rows().into_iter().map(|r| theory.action(&r.to_vec())).collect();
+    let targets: Array1<f64> = x
+        .rows()
+        .into_iter()
+        .map(|r| theory.action(&r.to_vec()))
+        .collect();
     let meta = SampleMeta {
         kind: "lattice-theory-samples".into(),
         theory: theory.clone(),
@@ -158,7 +162,11 @@ mod tests {
             l[i * 13] = 1.1;
         }
         l[5] = 0.3;
-        let e = &compare_orders(n, &[vec![], vec![], vec![], l], &[vec![], vec![], vec![], t])[2];
+        let e = &compare_orders(
+            n,
+            &[vec![], vec![], vec![], l],
+            &[vec![], vec![], vec![], t],
+        )[2];
         assert_eq!(e.order, 3);
         assert!((e.diagonal - 0.1).abs() < 1e-12);
         assert!((e.off_diagonal - 0.3 / 3f64.sqrt()).abs() < 1e-12);

@@ -43,7 +43,11 @@ pub fn grid(
             return RGBColor(200, 200, 200);
         }
         // white (smallest error) to red (largest)
-        let t = if hi > lo { (v.ln() - lo) / (hi - lo) } else { 0.5 };
+        let t = if hi > lo {
+            (v.ln() - lo) / (hi - lo)
+        } else {
+            0.5
+        };
         let f = (255.0 * (1.0 - 0.85 * t)) as u8;
         RGBColor(255, f, f)
     };
@@ -65,11 +69,18 @@ pub fn grid(
         for c in 0..cols.len() {
             let v = values[r].get(c).copied().unwrap_or(f64::NAN);
             let x = x0 + c as i32 * cw;
-            root.draw(&Rectangle::new([(x, y), (x + cw, y + ch)], colour(v).filled()))
-                .map_err(|e| perr(path, e))?;
+            root.draw(&Rectangle::new(
+                [(x, y), (x + cw, y + ch)],
+                colour(v).filled(),
+            ))
+            .map_err(|e| perr(path, e))?;
             root.draw(&Rectangle::new([(x, y), (x + cw, y + ch)], BLACK))
                 .map_err(|e| perr(path, e))?;
-            let label = if v.is_finite() { format!("{v:.3}") } else { "–".into() };
+            let label = if v.is_finite() {
+                format!("{v:.3}")
+            } else {
+                "–".into()
+            };
             root.draw(&text(label, x + 12, y + ch / 2 + 5, 14))
                 .map_err(|e| perr(path, e))?;
         }

@@ -69,8 +69,11 @@ pub fn learn(
     x: &Array2<f64>,
     theory: Option<&LatticeTheory>,
     cfg: &LearnConfig,
-) -> Result<(LearnResult, Inn<f64>, std::collections::BTreeMap<String, crate::model::weights::Tensor>)>
-{
+) -> Result<(
+    LearnResult,
+    Inn<f64>,
+    std::collections::BTreeMap<String, crate::model::weights::Tensor>,
+)> {
     let t0 = Instant::now();
     let n = x.ncols();
     let arch = InnArch {
@@ -105,17 +108,27 @@ pub fn learn(
                 })
                 .collect();
             let mats = vec![
-                ("learned A2".into(), Array2::from_shape_vec((n, n), learned[2].clone()).unwrap()),
-                ("true A2".into(), Array2::from_shape_vec((n, n), truth[2].clone()).unwrap()),
+                (
+                    "learned A2".into(),
+                    Array2::from_shape_vec((n, n), learned[2].clone()).unwrap(),
+                ),
+                (
+                    "true A2".into(),
+                    Array2::from_shape_vec((n, n), truth[2].clone()).unwrap(),
+                ),
                 ("learned A4_iijj".into(), iijj(&learned[4], n)),
                 ("true A4_iijj".into(), iijj(&truth[4], n)),
             ];
             (compare_orders(n, learned, &truth), couplings, mats)
         }
-        None => (vec![], vec![], vec![(
-            "learned A2".into(),
-            Array2::from_shape_vec((n, n), learned[2].clone()).unwrap(),
-        )]),
+        None => (
+            vec![],
+            vec![],
+            vec![(
+                "learned A2".into(),
+                Array2::from_shape_vec((n, n), learned[2].clone()).unwrap(),
+            )],
+        ),
     };
     // cumulants: model samples vs data; the data's two halves give the noise floor
     let rows: Vec<Vec<f64>> = x.rows().into_iter().map(|r| r.to_vec()).collect();
@@ -123,9 +136,22 @@ pub fn learn(
     let (pts, rejected) = inn.sample(cfg.model_samples, cfg.train.seed ^ 0x5eed);
     let model_c = cumulants(&pts, n).unwrap();
     let half = x.nrows() / 2;
-    let first: Vec<Vec<f64>> = x.slice(s![..half, ..]).rows().into_iter().map(|r| r.to_vec()).collect();
-    let second: Vec<Vec<f64>> = x.slice(s![half.., ..]).rows().into_iter().map(|r| r.to_vec()).collect();
-    let noise = compare(&cumulants(&first, n).unwrap(), &cumulants(&second, n).unwrap());
+    let first: Vec<Vec<f64>> = x
+        .slice(s![..half, ..])
+        .rows()
+        .into_iter()
+        .map(|r| r.to_vec())
+        .collect();
+    let second: Vec<Vec<f64>> = x
+        .slice(s![half.., ..])
+        .rows()
+        .into_iter()
+        .map(|r| r.to_vec())
+        .collect();
+    let noise = compare(
+        &cumulants(&first, n).unwrap(),
+        &cumulants(&second, n).unwrap(),
+    );
     let pairs = cumulant_pairs(&model_c, &data_c);
     matrices.shrink_to_fit();
     Ok((
@@ -214,7 +240,12 @@ pub fn sweep(
                 ..cfg.clone()
             };
             let (r, _, _) = learn(&sub, Some(theory), &c)?;
-            let err = |k: usize| r.orders.iter().find(|o| o.order == k).map_or(f64::NAN, |o| o.relative);
+            let err = |k: usize| {
+                r.orders
+                    .iter()
+                    .find(|o| o.order == k)
+                    .map_or(f64::NAN, |o| o.relative)
+            };
             let (g, l) = (&r.couplings[2], &r.couplings[3]);
             let cell = SweepCell {
                 depth,
@@ -257,7 +288,11 @@ pub fn checks(r: &LearnResult, quick: bool) -> Vec<Check> {
         })
     };
     for k in 1..=3usize {
-        let get = |v: &[Diff]| v.iter().find(|d| d.order == k).map_or(f64::NAN, |d| d.scaled);
+        let get = |v: &[Diff]| {
+            v.iter()
+                .find(|d| d.order == k)
+                .map_or(f64::NAN, |d| d.scaled)
+        };
         let noise = get(&r.cumulants_noise);
         push(
             format!("κ{k} model vs data, ‖Δκ{k}‖/‖κ2‖^{k}/2 (limit max(0.05, 2 × the data halves' {noise:.4}))"),
@@ -267,9 +302,17 @@ pub fn checks(r: &LearnResult, quick: bool) -> Vec<Check> {
     }
     if r.theory.as_ref().is_some_and(|t| t.unimodal_site()) {
         if let Some(o) = r.orders.iter().find(|o| o.order == 2) {
-            push("A^(2) relative error (unimodal theory)".into(), o.relative, 0.15 * loose);
+            push(
+                "A^(2) relative error (unimodal theory)".into(),
+                o.relative,
+                0.15 * loose,
+            );
         }
-        for c in r.couplings.iter().filter(|c| c.name == "g" || c.name == "lambda") {
+        for c in r
+            .couplings
+            .iter()
+            .filter(|c| c.name == "g" || c.name == "lambda")
+        {
             if c.truth != 0.0 {
                 push(
                     format!("coupling {} relative error (unimodal theory)", c.name),
@@ -288,7 +331,12 @@ pub fn table(r: &LearnResult, checks: &[Check]) -> String {
     let mut s = String::new();
     let n = r.point.len();
     if let Some(t) = &r.theory {
-        let shape = t.shape.iter().map(|v| v.to_string()).collect::<Vec<_>>().join("x");
+        let shape = t
+            .shape
+            .iter()
+            .map(|v| v.to_string())
+            .collect::<Vec<_>>()
+            .join("x");
         let _ = writeln!(
             s,
             "theory: lattice {shape} (N = {n}), m² = {}, κ = {}, g = {}, λ = {} ({})",
@@ -296,7 +344,11 @@ pub fn table(r: &LearnResult, checks: &[Check]) -> String {
             t.kappa,
             t.g,
             t.lambda,
-            if t.unimodal_site() { "unimodal" } else { "not unimodal" }
+            if t.unimodal_site() {
+                "unimodal"
+            } else {
+                "not unimodal"
+            }
         );
     }
     let f = &r.fit;
@@ -307,7 +359,10 @@ pub fn table(r: &LearnResult, checks: &[Check]) -> String {
         f.train_off_branch, f.val_off_branch, f.seconds
     );
     if !r.orders.is_empty() {
-        let _ = writeln!(s, "\naction at the data mean, learned vs true (relative Frobenius errors):");
+        let _ = writeln!(
+            s,
+            "\naction at the data mean, learned vs true (relative Frobenius errors):"
+        );
         let _ = writeln!(s, "  order   all      diagonal  off-diagonal  ‖A_true‖");
         for o in &r.orders {
             let _ = writeln!(
@@ -316,7 +371,10 @@ pub fn table(r: &LearnResult, checks: &[Check]) -> String {
                 o.order, o.relative, o.diagonal, o.off_diagonal, o.true_norm
             );
         }
-        let _ = writeln!(s, "\ncouplings (learned tensors projected onto m², κ, g, λ):");
+        let _ = writeln!(
+            s,
+            "\ncouplings (learned tensors projected onto m², κ, g, λ):"
+        );
         for c in &r.couplings {
             let _ = writeln!(
                 s,
