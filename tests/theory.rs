@@ -373,6 +373,21 @@ mod cli {
         );
         assert_eq!(code, 0, "{err}");
         assert!(out.contains("order 2"), "{out}");
+        // import of the weights alone recognises the cubic layers (`{l}.beta`)
+        let (code, _, err) = feynn(
+            &[
+                "import",
+                "--kind",
+                "inn",
+                "o/learned.safetensors",
+                "-o",
+                "o/imported.fnn",
+            ],
+            &d,
+        );
+        assert_eq!(code, 0, "{err}");
+        let spec = std::fs::read_to_string(d.join("o/imported.fnn")).unwrap();
+        assert_eq!(spec.matches("layer cubic").count(), 2, "{spec}");
     }
 
     #[cfg(feature = "train")]

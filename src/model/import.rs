@@ -210,8 +210,8 @@ fn relative_to(p: &Path, dir: Option<&Path>) -> String {
 }
 
 /// A spec for an invertible network saved as `{l}.weight` `[N, N]`, `{l}.bias` `[N]` and, for
-/// quadratic layers, `{l}.alpha` (`[]`, `[1]` or `[N]`); l = 0, 1, … from the data side. Layers
-/// without an alpha tensor become `layer linear`.
+/// quadratic layers, `{l}.alpha` (`[]`, `[1]` or `[N]`), and cubic layers also `{l}.beta`; l = 0,
+/// 1, … from the data side. Layers without an alpha tensor become `layer linear`.
 pub fn inn_spec_for(
     store: &TensorStore,
     weights: &Path,
@@ -251,11 +251,16 @@ pub fn inn_spec_for(
                 })
             }
         }
-        kinds.push(if store.get(&format!("{l}.alpha")).is_some() {
-            "quad"
-        } else {
-            "linear"
-        });
+        kinds.push(
+            match (
+                store.get(&format!("{l}.alpha")).is_some(),
+                store.get(&format!("{l}.beta")).is_some(),
+            ) {
+                (true, true) => "cubic",
+                (true, false) => "quad",
+                _ => "linear",
+            },
+        );
         l += 1;
     }
     let Some(n) = n else {

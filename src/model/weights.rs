@@ -176,9 +176,12 @@ fn read_json(path: &Path, bytes: &[u8]) -> Result<TensorStore> {
         b: Vec<f64>,
         #[serde(default)]
         act: Option<String>,
-        /// INN layers: α of h + αh², a number or one per neuron.
+        /// INN layers: α of h + αh² (+ βh³), a number or one per neuron.
         #[serde(default)]
         alpha: Option<Alpha>,
+        /// INN `cubic` layers: β of h + αh² + βh³.
+        #[serde(default)]
+        beta: Option<Alpha>,
     }
     #[derive(serde::Deserialize)]
     #[serde(untagged)]
@@ -213,14 +216,16 @@ fn read_json(path: &Path, bytes: &[u8]) -> Result<TensorStore> {
             ));
         }
         let name = if inn { l } else { 2 * l };
-        if let Some(a) = layer.alpha {
-            let (shape, data) = match a {
-                Alpha::One(v) => (vec![], vec![v]),
-                Alpha::Many(v) => (vec![v.len()], v),
-            };
-            store
-                .tensors
-                .insert(format!("{name}.alpha"), Tensor { shape, data });
+        for (key, a) in [("alpha", layer.alpha), ("beta", layer.beta)] {
+            if let Some(a) = a {
+                let (shape, data) = match a {
+                    Alpha::One(v) => (vec![], vec![v]),
+                    Alpha::Many(v) => (vec![v.len()], v),
+                };
+                store
+                    .tensors
+                    .insert(format!("{name}.{key}"), Tensor { shape, data });
+            }
         }
         store.tensors.insert(
             format!("{name}.weight"),
