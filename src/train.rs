@@ -386,6 +386,7 @@ pub fn train(
             Some((x, y)) => mse(x, y)?.to_scalar::<f64>(),
             None => Ok(train_loss),
         },
+        true,
     )?;
     let (epochs_run, best_epoch, best_train, best) =
         (fit.epochs_run, fit.best_epoch, fit.train_loss, fit.val_loss);
@@ -436,9 +437,12 @@ pub(crate) struct Optimised {
 
 /// The training loop shared by every model kind: AdamW with cosine learning-rate decay over
 /// shuffled mini-batches of `n_train` rows, the validation loss after every epoch, early stopping
-/// after `cfg.patience` epochs without improvement; the best epoch's values are put back into
-/// `vars`. `batch_loss` gets the batch's row indices (u32 tensor); `val_loss` the epoch's mean
-/// training loss (to return when there is no validation set).
+/// after `cfg.patience` epochs without improvement. With `restore_best` the best epoch's values
+/// are put back into `vars`; without, the last epoch's stay (maximum-likelihood fits with few
+/// parameters: there the held-out loss of nearly converged epochs differs by less than its noise,
+/// and picking its minimum picks a random, less converged epoch). `batch_loss` gets the batch's
+/// row indices (u32 tensor); `val_loss` the epoch's mean training loss (to return when there is
+/// no validation set).
 pub(crate) fn optimise(
     vars: &[Var],
     n_train: usize,
@@ -446,6 +450,7 @@ pub(crate) fn optimise(
     rng: &mut ChaCha8Rng,
     batch_loss: impl Fn(&Tensor) -> candle_core::Result<Tensor>,
     val_loss: impl Fn(f64) -> candle_core::Result<f64>,
+    restore_best: bool,
 ) -> Result<Optimised> {
     let mut opt = AdamW::new(
         vars.to_vec(),
@@ -507,8 +512,10 @@ pub(crate) fn optimise(
     if let Some(b) = bar {
         b.finish_and_clear();
     }
-    for (v, t) in vars.iter().zip(&best_params) {
-        v.set(t).map_err(cerr)?;
+    if restore_best {
+        for (v, t) in vars.iter().zip(&best_params) {
+            v.set(t).map_err(cerr)?;
+        }
     }
     Ok(Optimised {
         epochs_run,
