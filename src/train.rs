@@ -325,25 +325,11 @@ pub fn train(
             "write `output 1` without an activation",
         ));
     }
-    if !(cfg.val_fraction >= 0.0 && cfg.val_fraction < 1.0) || cfg.batch == 0 || cfg.epochs == 0 {
-        return Err(Error::invalid(
-            "training settings out of range",
-            "need 0 ≤ validation fraction < 1, batch ≥ 1, epochs ≥ 1",
-        ));
-    }
     let t0 = Instant::now();
     let mut rng = ChaCha8Rng::seed_from_u64(cfg.seed);
-    let n = data.len();
-    let mut idx: Vec<usize> = (0..n).collect();
-    idx.shuffle(&mut rng);
-    let n_val = ((n as f64 * cfg.val_fraction).round() as usize).min(n.saturating_sub(1));
-    let (val_idx, train_idx) = idx.split_at(n_val);
-    if train_idx.len() < 2 {
-        return Err(Error::invalid(
-            format!("{n} samples are too few to train on"),
-            "give more samples",
-        ));
-    }
+    let (val_idx, train_idx) = split(data.len(), cfg, &mut rng)?;
+    let (val_idx, train_idx) = (val_idx.as_slice(), train_idx.as_slice());
+    let n_val = val_idx.len();
     let train_set = data.select(train_idx);
     let mut scale = Scaling::fit(&train_set.inputs, &train_set.targets);
     if !model.standardise_inputs() {
@@ -425,6 +411,31 @@ pub fn train(
             seconds: t0.elapsed().as_secs_f64(),
         },
     ))
+}
+
+/// Check the settings and split `rows` shuffled row indices into (validation, training).
+pub(crate) fn split(
+    rows: usize,
+    cfg: &Config,
+    rng: &mut ChaCha8Rng,
+) -> Result<(Vec<usize>, Vec<usize>)> {
+    if !(cfg.val_fraction >= 0.0 && cfg.val_fraction < 1.0) || cfg.batch == 0 || cfg.epochs == 0 {
+        return Err(Error::invalid(
+            "training settings out of range",
+            "need 0 ≤ validation fraction < 1, batch ≥ 1, epochs ≥ 1",
+        ));
+    }
+    let mut idx: Vec<usize> = (0..rows).collect();
+    idx.shuffle(rng);
+    let n_val = ((rows as f64 * cfg.val_fraction).round() as usize).min(rows.saturating_sub(1));
+    let train = idx.split_off(n_val);
+    if train.len() < 2 {
+        return Err(Error::invalid(
+            format!("{rows} samples are too few to train on"),
+            "give more samples",
+        ));
+    }
+    Ok((idx, train))
 }
 
 /// The outcome of [`optimise`]: the best epoch's losses (the variables hold its values).

@@ -34,7 +34,6 @@ use std::time::Instant;
 
 use candle_core::{DType, Device, Tensor, Var, D};
 use ndarray::{Array1, Array2, Axis};
-use rand::seq::SliceRandom;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use serde::Serialize;
@@ -42,7 +41,7 @@ use serde::Serialize;
 use crate::error::{Error, Result};
 use crate::model::inn::{Inn, InnLayer};
 use crate::model::weights;
-use crate::train::{cerr, optimise, to_tensor, Config};
+use crate::train::{cerr, optimise, split, to_tensor, Config};
 
 /// The nonlinearity of every layer.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -201,25 +200,11 @@ pub fn fit_inn(
             "give data with one column per site and a depth ≥ 1",
         ));
     }
-    if !(cfg.val_fraction >= 0.0 && cfg.val_fraction < 1.0) || cfg.batch == 0 || cfg.epochs == 0 {
-        return Err(Error::invalid(
-            "training settings out of range",
-            "need 0 ≤ validation fraction < 1, batch ≥ 1, epochs ≥ 1",
-        ));
-    }
     let t0 = Instant::now();
     let mut rng = ChaCha8Rng::seed_from_u64(cfg.seed);
-    let rows = data.nrows();
-    let mut idx: Vec<usize> = (0..rows).collect();
-    idx.shuffle(&mut rng);
-    let n_val = ((rows as f64 * cfg.val_fraction).round() as usize).min(rows.saturating_sub(1));
-    let (val_idx, train_idx) = idx.split_at(n_val);
-    if train_idx.len() < 2 {
-        return Err(Error::invalid(
-            format!("{rows} samples are too few to train on"),
-            "give more samples",
-        ));
-    }
+    let (val_idx, train_idx) = split(data.nrows(), cfg, &mut rng)?;
+    let (val_idx, train_idx) = (val_idx.as_slice(), train_idx.as_slice());
+    let n_val = val_idx.len();
     let train = data.select(Axis(0), train_idx);
     let mu = train.mean_axis(Axis(0)).unwrap();
     let sd = train
