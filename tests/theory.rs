@@ -9,7 +9,7 @@
 //! * the CLI: exit codes, quick runs, files.
 
 use feynn::physics::lattice::LatticeTheory;
-use feynn::physics::mcmc::{hmc, HmcConfig};
+use feynn::physics::mcmc::{hmc, HmcConfig, LatticeTarget};
 
 fn hmc_cfg(samples: usize, seed: u64) -> HmcConfig {
     HmcConfig {
@@ -31,7 +31,7 @@ fn gaussian_lattice_covariance_is_exact_within_statistical_error() {
         t.kappa * l[i * n + j] + if i == j { t.m2 } else { 0.0 }
     });
     let c = k.try_inverse().unwrap();
-    let (x, d) = hmc(&t, None, &hmc_cfg(20_000, 11)).unwrap();
+    let (x, d) = hmc(&LatticeTarget::new(&t), None, &hmc_cfg(20_000, 11)).unwrap();
     assert!(d.acceptance > 0.6 && d.acceptance < 0.95, "{d:?}");
     assert!(
         d.tau < 2.0,
@@ -88,7 +88,7 @@ fn single_site_moments_match_quadrature() {
     // N = 1: the ring has one bond (0, 0), which contributes nothing; an asymmetric φ³+φ⁴ site
     let t = LatticeTheory::new(vec![1], 0.5, 0.3, 1.0, 1.5).unwrap();
     let exact = quadrature_moments(|x| t.action(&[x]), 4);
-    let (x, d) = hmc(&t, None, &hmc_cfg(40_000, 5)).unwrap();
+    let (x, d) = hmc(&LatticeTarget::new(&t), None, &hmc_cfg(40_000, 5)).unwrap();
     let m = x.len() as f64;
     for (k, want) in exact.iter().enumerate().skip(1) {
         let vals: Vec<f64> = x.iter().map(|p| p[0].powi(k as i32)).collect();

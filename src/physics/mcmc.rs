@@ -29,13 +29,27 @@ pub trait Target {
     fn energy_grad(&self, x: &[f64], grad: &mut [f64]) -> f64;
 }
 
-impl Target for super::lattice::LatticeTheory {
+/// A lattice theory with its bond list built once (the sampler's target).
+pub struct LatticeTarget<'a> {
+    pub theory: &'a super::lattice::LatticeTheory,
+    bonds: Vec<(usize, usize)>,
+}
+
+impl<'a> LatticeTarget<'a> {
+    pub fn new(theory: &'a super::lattice::LatticeTheory) -> Self {
+        LatticeTarget {
+            theory,
+            bonds: theory.bonds(),
+        }
+    }
+}
+
+impl Target for LatticeTarget<'_> {
     fn dim(&self) -> usize {
-        self.sites()
+        self.theory.sites()
     }
     fn energy_grad(&self, x: &[f64], grad: &mut [f64]) -> f64 {
-        // the bond list is cheap to rebuild next to a leapfrog step's own cost for N ≤ 64
-        self.action_grad(&self.bonds(), x, grad)
+        self.theory.action_grad(&self.bonds, x, grad)
     }
 }
 

@@ -53,7 +53,7 @@ pub struct SampleMeta {
 
 /// Draw samples of `theory` by HMC.
 pub fn sample(theory: &LatticeTheory, cfg: &HmcConfig) -> Result<(Array2<f64>, Diagnostics)> {
-    let (pts, diag) = mcmc::hmc(theory, None, cfg)?;
+    let (pts, diag) = mcmc::hmc(&mcmc::LatticeTarget::new(theory), None, cfg)?;
     let n = theory.sites();
     let arr = Array2::from_shape_vec((pts.len(), n), pts.concat()).expect("rows of length N");
     Ok((arr, diag))
