@@ -117,6 +117,22 @@ pub struct CouplingReport {
 /// Compare the 3-body coefficients of `e` with the couplings of `model`.
 pub fn compare(e: &Expansion, model: &crate::physics::spins::ThreeSpin) -> CouplingReport {
     let learned: Vec<f64> = model.triplets.iter().map(|t| -e.coefficient(t)).collect();
+    let rms = (0..=e.sites as u32)
+        .map(|k| {
+            let (r, c) = e.rms_of_order(k);
+            (k, r, c)
+        })
+        .collect();
+    learned_report(learned, model, rms)
+}
+
+/// The report of learned couplings J_learned (one per triplet of `model`, lexicographic)
+/// against the true ones, with the given RMS-by-order table.
+pub fn learned_report(
+    learned: Vec<f64>,
+    model: &crate::physics::spins::ThreeSpin,
+    rms_by_order: Vec<(u32, f64, usize)>,
+) -> CouplingReport {
     let num: f64 = learned
         .iter()
         .zip(&model.couplings)
@@ -126,12 +142,7 @@ pub fn compare(e: &Expansion, model: &crate::physics::spins::ThreeSpin) -> Coupl
     CouplingReport {
         correlation: correlation(&learned, &model.couplings),
         relative_error: (num / den).sqrt(),
-        rms_by_order: (0..=e.sites as u32)
-            .map(|k| {
-                let (r, c) = e.rms_of_order(k);
-                (k, r, c)
-            })
-            .collect(),
+        rms_by_order,
         learned,
     }
 }
