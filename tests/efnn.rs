@@ -281,6 +281,15 @@ fn readout_of_the_true_energy_recovers_the_couplings() {
     let mut wrong = m.clone();
     wrong.couplings[5] += 1.0;
     assert!(compare(&e, &wrong).relative_error > 1e-3);
+    // The Walsh–Fourier route: −8 w_ijk = J_ijk; 2^k w_A vanishes above order 3 (pure 3-body)
+    let w = feynn::efnn::readout::compare_walsh(&e, &m);
+    assert!(w.relative_error < 1e-12, "{}", w.relative_error);
+    for (k, rms, _) in &w.rms_by_order {
+        if *k > 3 {
+            assert!(*rms < 1e-12, "order {k}: {rms}");
+        }
+    }
+    assert!(feynn::efnn::readout::compare_walsh(&e, &wrong).relative_error > 1e-3);
 }
 
 fn dense(arch: Arch, l: usize, w: usize, n: usize) -> EfnnSpec {
@@ -635,7 +644,43 @@ fn taylor_and_walsh_routes_agree_on_a_multilinear_polynomial() {
             .sum();
         assert!(close(e.get(&a).unwrap(), want, 1e-12), "{a:?}");
     }
-    // at s0 = 0 the Taylor coefficients are the walsh ones
+    // The Walsh–Fourier coefficients: by definition, w_A = 2^−L Σ_s f(s) Π_{i∈A} (2s_i − 1)
+    // (a direct sum, not the transform under test), and 2^|A| w_A = Taylor derivative at ½.
+    let w = walsh.walsh();
+    for mask in 0usize..64 {
+        let direct: f64 = (0usize..64)
+            .map(|c| {
+                let s: Vec<f64> = (0..6).map(|i| (c >> i & 1) as f64).collect();
+                let sign: f64 = (0..6)
+                    .filter(|i| mask >> i & 1 == 1)
+                    .map(|i| 2.0 * s[i] - 1.0)
+                    .product();
+                eval(&s) * sign
+            })
+            .sum::<f64>()
+            / 64.0;
+        assert!(close(w[mask], direct, 1e-13), "w[{mask:b}]");
+    }
+    let half = TaylorExpansion::of(&[0.5; 6], 3, 1, |b, s| {
+        let mut out = vec![0.0; b.len()];
+        for (a, c) in &terms {
+            let mut p = vec![0.0; b.len()];
+            p[0] = *c;
+            for &i in a {
+                p = b.mul_series(&p, &s.row(i).to_vec());
+            }
+            out.iter_mut().zip(&p).for_each(|(o, v)| *o += v);
+        }
+        Ok(out)
+    })
+    .unwrap();
+    assert!(close(
+        half.get(&[1, 2, 5]).unwrap(),
+        8.0 * w[0b100110],
+        1e-13
+    ));
+    assert!(close(half.get(&[1, 4]).unwrap(), 4.0 * w[0b10010], 1e-13));
+    // at s0 = 0 the Taylor coefficients are the Möbius ones
     let e0 = TaylorExpansion::of(&[0.0; 6], 3, 1, |b, s| {
         let mut out = vec![0.0; b.len()];
         for (a, c) in &terms {
@@ -801,7 +846,7 @@ fn couplings_cli_both_routes() {
         "--data",
         "b.npz",
         "--route",
-        "both",
+        "all",
         "--at",
         "mean",
         "--json",
@@ -815,12 +860,16 @@ fn couplings_cli_both_routes() {
     assert_eq!(c3.len(), 20);
     assert!((c3[7].as_f64().unwrap() - e.get(&[0, 3, 4]).unwrap()).abs() < 1e-12);
     let w = Expansion::of(6, |x| net.energies(x)).unwrap();
+    let lm = v["mobius"]["learned"].as_array().unwrap();
+    assert!((lm[7].as_f64().unwrap() + w.coefficient(&[0, 3, 4])).abs() < 1e-12);
     let lw = v["walsh"]["learned"].as_array().unwrap();
-    assert!((lw[7].as_f64().unwrap() + w.coefficient(&[0, 3, 4])).abs() < 1e-12);
-    assert!(v["correlation_between_routes"]
-        .as_f64()
-        .unwrap()
-        .is_finite());
+    assert!((lw[7].as_f64().unwrap() + 8.0 * w.walsh()[0b11001]).abs() < 1e-12);
+    for pair in ["mobius-walsh", "mobius-taylor", "walsh-taylor"] {
+        assert!(v["correlation_between_routes"][pair]
+            .as_f64()
+            .unwrap()
+            .is_finite());
+    }
     // continuous spins: taylor works, walsh is refused with exit code 2
     let o = run(&[
         "efnn",
@@ -836,9 +885,33 @@ fn couplings_cli_both_routes() {
     let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
     assert_eq!(v["route"], "taylor");
     assert!(v["correlation"].as_f64().unwrap().is_finite());
-    let o = run(&["efnn", "couplings", "m.fnn", "--data", "c.npz"]);
-    assert_eq!(o.status.code(), Some(2));
-    assert!(String::from_utf8_lossy(&o.stderr).contains("not 0/1"));
+    for route in ["mobius", "walsh"] {
+        let o = run(&[
+            "efnn",
+            "couplings",
+            "m.fnn",
+            "--data",
+            "c.npz",
+            "--route",
+            route,
+        ]);
+        assert_eq!(o.status.code(), Some(2));
+        assert!(String::from_utf8_lossy(&o.stderr).contains("not 0/1"));
+    }
+    // --route all on continuous spins: the Taylor route alone
+    let o = run(&[
+        "efnn",
+        "couplings",
+        "m.fnn",
+        "--data",
+        "c.npz",
+        "--route",
+        "all",
+        "--json",
+    ]);
+    assert!(o.status.success());
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert!(v["walsh"].is_null() && v["taylor"]["correlation"].is_f64());
     let o = run(&[
         "efnn",
         "couplings",

@@ -22,8 +22,9 @@ pub enum Sub {
     /// Evaluate a trained efnn spec on a data set: the paper's relative error and the honest ones.
     Eval(EvalArgs),
     /// Learned 1-, 2-, 3-body couplings of a fully connected network, compared with the J_ijk
-    /// stored in a 3-spin data set: the exact multilinear expansion over all 2^L configurations of
-    /// 0/1 spins (`--route walsh`), Taylor coefficients at a point (`--route taylor`), or both.
+    /// stored in a 3-spin data set: the exact expansions over all 2^L configurations of 0/1 spins
+    /// (`--route mobius`, the default, or `walsh`), Taylor coefficients of the network at a point
+    /// (`--route taylor`), or all three.
     Couplings(CouplingsArgs),
     /// Train EFNN, DNN, ResNet and DenseNet on the 3-spin model (`--system three-spin`, 0/1
     /// spins) or its continuous variant (`--system continuous`), compare, read the couplings
@@ -92,12 +93,16 @@ pub struct EvalArgs {
 /// How `feynn efnn couplings` reads the couplings.
 #[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum Route {
-    /// Exact multilinear (Möbius/Walsh) expansion on {0,1}^L: needs 0/1 spins, L ≤ 24.
+    /// Exact multilinear expansion in the 0/1 spins (Möbius inversion): ∂_A of the multilinear
+    /// extension at s = 0. Needs 0/1 spins, L ≤ 24.
+    Mobius,
+    /// Exact Walsh–Fourier expansion in σ = 2s − 1: ∂_A of the multilinear extension at the
+    /// centre s = ½ (learned J = −8 w_ijk). Needs 0/1 spins, L ≤ 24.
     Walsh,
-    /// Taylor coefficients ∂_i∂_j∂_k E at the expansion point (`--at`), any spins.
+    /// Taylor coefficients ∂_i∂_j∂_k E of the network at the expansion point (`--at`), any spins.
     Taylor,
-    /// Both, and the correlation between their 3-body couplings.
-    Both,
+    /// All three (mobius and walsh only for 0/1 spins), and the correlations between them.
+    All,
 }
 
 /// The point of the Taylor route.
@@ -113,8 +118,8 @@ pub enum At {
 pub struct CouplingsArgs {
     #[command(flatten)]
     pub eval: EvalArgs,
-    /// walsh: exact expansion on 0/1 spins; taylor: derivatives at `--at`; both.
-    #[arg(long, value_enum, default_value = "walsh")]
+    /// mobius or walsh: exact expansions on 0/1 spins; taylor: derivatives at `--at`; all.
+    #[arg(long, value_enum, default_value = "mobius")]
     pub route: Route,
     /// The expansion point of the Taylor route.
     #[arg(long, value_enum, default_value = "zero")]
@@ -254,7 +259,7 @@ fn eval(a: EvalArgs) -> Result<ExitCode> {
 }
 
 fn couplings(c: CouplingsArgs) -> Result<ExitCode> {
-    use feynn::efnn::readout::{compare, correlation, Expansion};
+    use feynn::efnn::readout::{compare, compare_walsh, correlation, Expansion};
     use feynn::efnn::taylor::{compare_taylor, TaylorExpansion};
     let a = &c.eval;
     let (net, d) = load(a)?;
@@ -296,19 +301,31 @@ fn couplings(c: CouplingsArgs) -> Result<ExitCode> {
             "use the data set the model was trained on",
         ));
     }
-    let walsh = if matches!(c.route, Route::Walsh | Route::Both) {
-        if d.inputs.iter().any(|v| *v != 0.0 && *v != 1.0) {
+    let binary = d.inputs.iter().all(|v| *v == 0.0 || *v == 1.0);
+    let exact = match c.route {
+        Route::Mobius | Route::Walsh if !binary => {
             return Err(Error::invalid(
                 "the spins are not 0/1",
-                "the multilinear (walsh) readout is for `three-spin` (binary) data; use --route taylor",
-            ));
+                "the exact (mobius, walsh) readouts are for `three-spin` (binary) data; use --route taylor",
+            ))
         }
-        let e = Expansion::of(meta.sites, |x| net.energies(x))?;
-        Some(compare(&e, &meta))
-    } else {
-        None
+        Route::Mobius | Route::Walsh => Some(Expansion::of(meta.sites, |x| net.energies(x))?),
+        Route::All if binary => Some(Expansion::of(meta.sites, |x| net.energies(x))?),
+        _ => None,
     };
-    let taylor = if matches!(c.route, Route::Taylor | Route::Both) {
+    let mobius = match c.route {
+        Route::Mobius | Route::All => exact.as_ref().map(|e| compare(e, &meta)),
+        _ => None,
+    };
+    let walsh = match c.route {
+        Route::Walsh | Route::All => exact.as_ref().map(|e| compare_walsh(e, &meta)),
+        _ => None,
+    };
+    let at = match c.at {
+        At::Zero => "zero",
+        At::Mean => "mean",
+    };
+    let taylor = if matches!(c.route, Route::Taylor | Route::All) {
         let point = match c.at {
             At::Zero => vec![0.0; inputs],
             At::Mean => d.inputs.mean_axis(ndarray::Axis(0)).unwrap().to_vec(),
@@ -318,46 +335,67 @@ fn couplings(c: CouplingsArgs) -> Result<ExitCode> {
     } else {
         None
     };
-    let at = match c.at {
-        At::Zero => "zero",
-        At::Mean => "mean",
-    };
+    let learned: Vec<(&str, &Vec<f64>)> = [
+        ("mobius", mobius.as_ref().map(|r| &r.learned)),
+        ("walsh", walsh.as_ref().map(|r| &r.learned)),
+        ("taylor", taylor.as_ref().map(|r| &r.report.learned)),
+    ]
+    .into_iter()
+    .filter_map(|(k, v)| v.map(|v| (k, v)))
+    .collect();
+    let mut between = vec![];
+    for (i, (a, la)) in learned.iter().enumerate() {
+        for (b, lb) in &learned[i + 1..] {
+            between.push((format!("{a}-{b}"), correlation(la, lb)));
+        }
+    }
     if a.json {
-        let v = match (&walsh, &taylor) {
-            (Some(w), None) => serde_json::to_value(w).unwrap(),
-            (None, Some(t)) => {
-                let mut v = serde_json::to_value(t).unwrap();
+        let v = match c.route {
+            Route::Mobius => serde_json::to_value(mobius.as_ref().unwrap()).unwrap(),
+            Route::Walsh => serde_json::to_value(walsh.as_ref().unwrap()).unwrap(),
+            Route::Taylor => {
+                let mut v = serde_json::to_value(taylor.as_ref().unwrap()).unwrap();
                 v["route"] = "taylor".into();
                 v["at"] = at.into();
                 v
             }
-            (Some(w), Some(t)) => serde_json::json!({
-                "walsh": w,
-                "taylor": t,
+            Route::All => serde_json::json!({
+                "mobius": mobius,
+                "walsh": walsh,
+                "taylor": taylor,
                 "at": at,
-                "correlation_between_routes": correlation(&w.learned, &t.report.learned),
+                "correlation_between_routes": between.iter().cloned().collect::<std::collections::BTreeMap<_, _>>(),
             }),
-            (None, None) => unreachable!("a route is always chosen"),
         };
         println!("{}", serde_json::to_string(&v).unwrap());
         return Ok(ExitCode::SUCCESS);
     }
-    if let Some(rep) = &walsh {
-        println!(
-            "walsh (exact multilinear expansion on {{0,1}}^{}):",
-            meta.sites
-        );
-        println!(
-            "  3-body: correlation(J_learned, J) = {:.4}, ‖J_learned − J‖/‖J‖ = {:.4}",
-            rep.correlation, rep.relative_error
-        );
-        for (k, rms, n) in &rep.rms_by_order {
-            println!("  order {k:2}: RMS coefficient {rms:.4e} ({n} terms)");
+    for (name, rep, what) in [
+        (
+            "mobius",
+            &mobius,
+            "exact expansion in 0/1 spins: derivatives of the multilinear extension at s = 0",
+        ),
+        (
+            "walsh",
+            &walsh,
+            "exact expansion in ±1 spins: derivatives of the multilinear extension at s = ½",
+        ),
+    ] {
+        if let Some(rep) = rep {
+            println!("{name} ({what}):");
+            println!(
+                "  3-body: correlation(J_learned, J) = {:.4}, ‖J_learned − J‖/‖J‖ = {:.4}",
+                rep.correlation, rep.relative_error
+            );
+            for (k, rms, n) in rep.rms_by_order.iter().take(6) {
+                println!("  order {k:2}: RMS coefficient {rms:.4e} ({n} terms)");
+            }
         }
     }
     if let Some(t) = &taylor {
         let rep = &t.report;
-        println!("taylor (derivatives at s = {at}, order 3):");
+        println!("taylor (derivatives of the network at s = {at}, order 3):");
         println!(
             "  3-body: correlation(J_learned, J) = {:.4}, ‖J_learned − J‖/‖J‖ = {:.4}",
             rep.correlation, rep.relative_error
@@ -369,11 +407,8 @@ fn couplings(c: CouplingsArgs) -> Result<ExitCode> {
             println!("  degree {k}, repeated index:   RMS {rms:.4e} ({n} terms)");
         }
     }
-    if let (Some(w), Some(t)) = (&walsh, &taylor) {
-        println!(
-            "correlation between the routes' J_ijk: {:.4}",
-            correlation(&w.learned, &t.report.learned)
-        );
+    for (pair, r) in &between {
+        println!("correlation of the learned J_ijk, {pair}: {r:.4}");
     }
     Ok(ExitCode::SUCCESS)
 }

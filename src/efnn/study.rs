@@ -11,7 +11,7 @@ use super::bench::{metrics, Metrics};
 use super::datasets;
 use super::forward::EfnnNet;
 use super::plots;
-use super::readout::{compare, correlation, Expansion};
+use super::readout::{compare, compare_walsh, correlation, Expansion};
 use super::spec::{Arch, EfnnSpec, Geometry};
 use super::taylor::{compare_taylor, TaylorExpansion, TaylorReport};
 use super::train::EfnnTrainable;
@@ -137,8 +137,9 @@ fn taylor_pair(
 /// The 3-spin comparison: every architecture × width × depth trained on the first 80 % of
 /// `samples` configurations (L = 15, J ~ N(1, 2²), seed `seed`; 0/1 spins, or U(−1, 1) spins if
 /// `s.continuous`) and tested on the rest; then the couplings of the best network of each
-/// architecture read out: on 0/1 spins by the exact multilinear (walsh) expansion and by the
-/// Taylor route at s = 0 and at the mean configuration, on continuous spins by the Taylor route.
+/// architecture read out: on 0/1 spins by the exact expansions (Möbius, anchored at s = 0, and
+/// Walsh–Fourier, at the centre) and by the Taylor route at s = 0 and at the mean configuration,
+/// on continuous spins by the Taylor route.
 /// Writes `compare.json`, `compare.md`, `error-vs-depth.svg`, `couplings.svg` (and, for 0/1
 /// spins, `couplings-taylor.svg`) into `out`.
 pub fn compare_three_spin(
@@ -284,13 +285,17 @@ pub fn compare_three_spin(
     let mut readouts = serde_json::Map::new();
     let mut taylor_md = String::new();
     if s.continuous {
-        writeln!(md, "| best of arch | Taylor at 0: corr(J_learned, J) | ‖J_learned − J‖/‖J‖ | at mean: corr | ‖·‖ rel. | RMS c_i | RMS c_ij | RMS c_ijk | RMS repeated-index, degree 2 / 3 |").unwrap();
-        writeln!(md, "|---|---|---|---|---|---|---|---|---|").unwrap();
+        writeln!(md, "| best of arch | Taylor at 0: corr(J_learned, J) | scale | ‖J_learned − J‖/‖J‖ | at mean: corr | scale | RMS c_i | RMS c_ij | RMS c_ijk | RMS repeated-index, degree 2 / 3 |").unwrap();
+        writeln!(md, "|---|---|---|---|---|---|---|---|---|---|").unwrap();
     } else {
         writeln!(md, "| best of arch | 3-body corr(J_learned, J) | ‖J_learned − J‖/‖J‖ | RMS 1-body | RMS 2-body | RMS 3-body | RMS ≥4-body (max) |").unwrap();
         writeln!(md, "|---|---|---|---|---|---|---|").unwrap();
-        writeln!(taylor_md, "| best of arch | walsh corr | Taylor at 0: corr | ‖J_learned − J‖/‖J‖ | Taylor at mean: corr | ‖J_learned − J‖/‖J‖ | corr(walsh, Taylor at mean) | RMS repeated-index, degree 2 / 3 (at mean) |").unwrap();
-        writeln!(taylor_md, "|---|---|---|---|---|---|---|---|").unwrap();
+        writeln!(
+            taylor_md,
+            "| best of arch | route | corr(J_learned, J) | scale | ‖J_learned − J‖/‖J‖ |"
+        )
+        .unwrap();
+        writeln!(taylor_md, "|---|---|---|---|---|").unwrap();
     }
     for (arch, _, net) in &best {
         let (zero, at_mean, taylor_secs) = taylor_pair(net, &model, &spin_mean)?;
@@ -299,12 +304,13 @@ pub fn compare_three_spin(
             let z = &zero.report;
             writeln!(
                 md,
-                "| {} | {:.4} | {:.4} | {:.4} | {:.4} | {:.3} | {:.3} | {:.3} | {:.3} / {:.3} |",
+                "| {} | {:.4} | {:.3} | {:.4} | {:.4} | {:.3} | {:.3} | {:.3} | {:.3} | {:.3} / {:.3} |",
                 label(arch, net),
                 z.correlation,
+                z.scale,
                 z.relative_error,
                 at_mean.report.correlation,
-                at_mean.report.relative_error,
+                at_mean.report.scale,
                 z.rms_by_order[1].1,
                 z.rms_by_order[2].1,
                 z.rms_by_order[3].1,
@@ -359,17 +365,28 @@ pub fn compare_three_spin(
             higher
         )
         .unwrap();
-        let between = correlation(&rep.learned, &at_mean.report.learned);
+        let walsh = compare_walsh(&e, &model);
+        let between = correlation(&walsh.learned, &at_mean.report.learned);
+        for (route, r) in [
+            ("Möbius (exact, s = 0)", &rep),
+            ("Taylor at s = 0", &zero.report),
+            ("Walsh (exact, s = ½)", &walsh),
+            ("Taylor at the mean", &at_mean.report),
+        ] {
+            writeln!(
+                taylor_md,
+                "| {} | {route} | {:.4} | {:.3} | {:.4} |",
+                label(arch, net),
+                r.correlation,
+                r.scale,
+                r.relative_error,
+            )
+            .unwrap();
+        }
         writeln!(
             taylor_md,
-            "| {} | {:.4} | {:.4} | {:.4} | {:.4} | {:.4} | {:.4} | {:.3} / {:.3} |",
+            "| {} | corr(Walsh, Taylor at the mean); RMS repeated-index degree 2 / 3 (at the mean) | {between:.4} | {:.3} / {:.3} | |",
             label(arch, net),
-            rep.correlation,
-            zero.report.correlation,
-            zero.report.relative_error,
-            at_mean.report.correlation,
-            at_mean.report.relative_error,
-            between,
             rep_t(&at_mean).0,
             rep_t(&at_mean).1,
         )
@@ -407,7 +424,7 @@ pub fn compare_three_spin(
         }
         readouts.insert(
             arch.name().into(),
-            serde_json::json!({"report": rep, "seconds": secs, "taylor_zero": zero,
+            serde_json::json!({"report": rep, "seconds": secs, "walsh": walsh, "taylor_zero": zero,
                 "taylor_mean": at_mean, "taylor_seconds": taylor_secs,
                 "correlation_walsh_taylor_mean": between,
                 "width": net.spec.geometry, "depth": net.spec.depth}),
