@@ -647,7 +647,8 @@ fn taylor_and_walsh_routes_agree_on_a_multilinear_polynomial() {
     // The Walsh–Fourier coefficients: by definition, w_A = 2^−L Σ_s f(s) Π_{i∈A} (2s_i − 1)
     // (a direct sum, not the transform under test), and 2^|A| w_A = Taylor derivative at ½.
     let w = walsh.walsh();
-    for mask in 0usize..64 {
+    assert_eq!(w.len(), 64);
+    for (mask, wv) in w.iter().enumerate() {
         let direct: f64 = (0usize..64)
             .map(|c| {
                 let s: Vec<f64> = (0..6).map(|i| (c >> i & 1) as f64).collect();
@@ -659,7 +660,7 @@ fn taylor_and_walsh_routes_agree_on_a_multilinear_polynomial() {
             })
             .sum::<f64>()
             / 64.0;
-        assert!(close(w[mask], direct, 1e-13), "w[{mask:b}]");
+        assert!(close(*wv, direct, 1e-13), "w[{mask:b}]");
     }
     let half = TaylorExpansion::of(&[0.5; 6], 3, 1, |b, s| {
         let mut out = vec![0.0; b.len()];
@@ -922,4 +923,39 @@ fn couplings_cli_both_routes() {
         "sideways",
     ]);
     assert_eq!(o.status.code(), Some(2));
+    // eval on the last rows only (the paper's test split), and an index past the end
+    let o = run(&[
+        "efnn",
+        "eval",
+        "m.fnn",
+        "--data",
+        "b.npz",
+        "--test-from",
+        "30",
+        "--json",
+    ]);
+    assert!(o.status.success());
+    let o = run(&[
+        "efnn",
+        "eval",
+        "m.fnn",
+        "--data",
+        "b.npz",
+        "--test-from",
+        "40",
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("--test-from 40"));
+}
+
+#[test]
+fn paper_length_example_has_the_theory_note_sizes() {
+    let specs = feynn::efnn::spec::load_efnns(std::path::Path::new(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/examples/efnn/paper_length.fnn"
+    )))
+    .unwrap();
+    let counts: Vec<usize> = specs.iter().map(|s| s.parameter_count()).collect();
+    // §5.4: EFNN M=15 n=1 960, M=150 n=3 190,800; DNN M=150 n=3 251,550 (M=30 n=2: the formula)
+    assert_eq!(counts, vec![960, 6090, 190_800, 251_550]);
 }

@@ -35,7 +35,9 @@ use crate::physics::spins::ThreeSpin;
 /// The Backend of the Taylor route: activations are [features, monomials] series of one
 /// configuration.
 pub struct TaylorNet<'a> {
+    /// The weights (and scaling tensors, applied by [`TaylorExpansion::of_net`]).
     pub net: &'a EfnnNet,
+    /// The monomials of the series, with their order.
     pub basis: &'a Basis,
 }
 
