@@ -281,6 +281,15 @@ fn readout_of_the_true_energy_recovers_the_couplings() {
     let mut wrong = m.clone();
     wrong.couplings[5] += 1.0;
     assert!(compare(&e, &wrong).relative_error > 1e-3);
+    // The Walsh–Fourier route: −8 w_ijk = J_ijk; 2^k w_A vanishes above order 3 (pure 3-body)
+    let w = feynn::efnn::readout::compare_walsh(&e, &m);
+    assert!(w.relative_error < 1e-12, "{}", w.relative_error);
+    for (k, rms, _) in &w.rms_by_order {
+        if *k > 3 {
+            assert!(*rms < 1e-12, "order {k}: {rms}");
+        }
+    }
+    assert!(feynn::efnn::readout::compare_walsh(&e, &wrong).relative_error > 1e-3);
 }
 
 fn dense(arch: Arch, l: usize, w: usize, n: usize) -> EfnnSpec {
@@ -524,4 +533,429 @@ fn weights_of_another_spec_are_refused() {
     assert!(err.to_string().contains("g2.2.bias"));
     // wrong input width at evaluation
     assert!(net.energies(&Array2::zeros((2, 14))).is_err());
+}
+
+// ---------------------------------------------------------------------------------------------
+// The Taylor route (src/efnn/taylor.rs)
+
+use feynn::efnn::taylor::{compare_taylor, three_spin_series, TaylorExpansion};
+
+fn close(a: f64, b: f64, tol: f64) -> bool {
+    (a - b).abs() <= tol * (1.0 + a.abs().max(b.abs()))
+}
+
+#[test]
+fn taylor_route_recovers_the_planted_couplings_at_any_point() {
+    // The true energy −Σ J_ijk s_i s_j s_k is cubic and multilinear: its mixed third derivatives
+    // are −J_ijk at every point; the lower ones follow from the couplings by hand (loops below,
+    // not series arithmetic), and nothing has a repeated index.
+    let l = 8;
+    let m = ThreeSpin::random(l, 1.0, 2.0, 21);
+    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(3);
+    let random: Vec<f64> = (0..l).map(|_| rng.random_range(-1.0..1.0)).collect();
+    for point in [vec![0.0; l], vec![0.5; l], random] {
+        let e = TaylorExpansion::of(&point, 3, 1, |b, s| Ok(three_spin_series(&m, b, &s))).unwrap();
+        assert!(close(e.coefficients[0], m.energy(&point), 1e-12));
+        let mut c1 = vec![0.0; l];
+        let mut c2 = vec![vec![0.0; l]; l];
+        for ([i, j, k], jv) in m.triplets.iter().zip(&m.couplings) {
+            let (i, j, k) = (*i, *j, *k);
+            assert!(close(e.get(&[k, i, j]).unwrap(), -jv, 1e-12));
+            c2[i][j] -= jv * point[k];
+            c2[i][k] -= jv * point[j];
+            c2[j][k] -= jv * point[i];
+            c1[i] -= jv * point[j] * point[k];
+            c1[j] -= jv * point[i] * point[k];
+            c1[k] -= jv * point[i] * point[j];
+        }
+        for i in 0..l {
+            assert!(close(e.get(&[i]).unwrap(), c1[i], 1e-12), "c_{i}");
+            for (j, want) in c2[i].iter().enumerate().skip(i + 1) {
+                assert!(close(e.get(&[i, j]).unwrap(), *want, 1e-12), "c_{i}{j}");
+            }
+        }
+        let ((_, _), (rep2, _)) = e.rms_of_degree(2);
+        let ((_, _), (rep3, _)) = e.rms_of_degree(3);
+        assert_eq!((rep2, rep3), (0.0, 0.0));
+        let r = compare_taylor(&e, &m).unwrap();
+        assert!(r.report.relative_error < 1e-12);
+        assert!((r.report.correlation - 1.0).abs() < 1e-12);
+        assert_eq!(r.couplings.c3.len(), 56);
+        let mut wrong = m.clone();
+        wrong.couplings[5] += 1.0;
+        assert!(compare_taylor(&e, &wrong).unwrap().report.relative_error > 1e-3);
+    }
+}
+
+#[test]
+fn taylor_and_walsh_routes_agree_on_a_multilinear_polynomial() {
+    // A planted multilinear polynomial with 0- to 4-body terms on 6 spins. The exact (walsh)
+    // expansion gives its coefficients c_A; the Taylor route at s0 must give the mixed
+    // derivatives ∂_A E(s0) = Σ_{B ⊇ A} c_B Π_{l ∈ B∖A} s0_l, including the 4-body term's share.
+    let terms: Vec<(Vec<usize>, f64)> = vec![
+        (vec![], 0.5),
+        (vec![0], -2.0),
+        (vec![1, 4], 3.0),
+        (vec![0, 2, 3], -1.25),
+        (vec![1, 2, 5], 0.5),
+        (vec![1, 2, 4, 5], 0.75),
+    ];
+    let eval = |s: &[f64]| -> f64 {
+        terms
+            .iter()
+            .map(|(a, c)| c * a.iter().map(|&i| s[i]).product::<f64>())
+            .sum()
+    };
+    let walsh = Expansion::of(6, |x| {
+        Ok(x.rows()
+            .into_iter()
+            .map(|r| eval(r.as_slice().unwrap()))
+            .collect())
+    })
+    .unwrap();
+    let point = [0.3, -0.7, 0.5, 1.0, 0.2, -0.4];
+    let e = TaylorExpansion::of(&point, 3, 1, |b, s| {
+        let mut out = vec![0.0; b.len()];
+        for (a, c) in &terms {
+            let mut p = vec![0.0; b.len()];
+            p[0] = *c;
+            for &i in a {
+                p = b.mul_series(&p, &s.row(i).to_vec());
+            }
+            out.iter_mut().zip(&p).for_each(|(o, v)| *o += v);
+        }
+        Ok(out)
+    })
+    .unwrap();
+    for mask in 0usize..64 {
+        let a: Vec<usize> = (0..6).filter(|i| mask >> i & 1 == 1).collect();
+        if a.len() > 3 {
+            continue;
+        }
+        let want: f64 = (0usize..64)
+            .filter(|b| b & mask == mask)
+            .map(|b| {
+                walsh.coefficients[b]
+                    * (0..6)
+                        .filter(|i| (b & !mask) >> i & 1 == 1)
+                        .map(|i| point[i])
+                        .product::<f64>()
+            })
+            .sum();
+        assert!(close(e.get(&a).unwrap(), want, 1e-12), "{a:?}");
+    }
+    // The Walsh–Fourier coefficients: by definition, w_A = 2^−L Σ_s f(s) Π_{i∈A} (2s_i − 1)
+    // (a direct sum, not the transform under test), and 2^|A| w_A = Taylor derivative at ½.
+    let w = walsh.walsh();
+    assert_eq!(w.len(), 64);
+    for (mask, wv) in w.iter().enumerate() {
+        let direct: f64 = (0usize..64)
+            .map(|c| {
+                let s: Vec<f64> = (0..6).map(|i| (c >> i & 1) as f64).collect();
+                let sign: f64 = (0..6)
+                    .filter(|i| mask >> i & 1 == 1)
+                    .map(|i| 2.0 * s[i] - 1.0)
+                    .product();
+                eval(&s) * sign
+            })
+            .sum::<f64>()
+            / 64.0;
+        assert!(close(*wv, direct, 1e-13), "w[{mask:b}]");
+    }
+    let half = TaylorExpansion::of(&[0.5; 6], 3, 1, |b, s| {
+        let mut out = vec![0.0; b.len()];
+        for (a, c) in &terms {
+            let mut p = vec![0.0; b.len()];
+            p[0] = *c;
+            for &i in a {
+                p = b.mul_series(&p, &s.row(i).to_vec());
+            }
+            out.iter_mut().zip(&p).for_each(|(o, v)| *o += v);
+        }
+        Ok(out)
+    })
+    .unwrap();
+    assert!(close(
+        half.get(&[1, 2, 5]).unwrap(),
+        8.0 * w[0b100110],
+        1e-13
+    ));
+    assert!(close(half.get(&[1, 4]).unwrap(), 4.0 * w[0b10010], 1e-13));
+    // at s0 = 0 the Taylor coefficients are the Möbius ones
+    let e0 = TaylorExpansion::of(&[0.0; 6], 3, 1, |b, s| {
+        let mut out = vec![0.0; b.len()];
+        for (a, c) in &terms {
+            let mut p = vec![0.0; b.len()];
+            p[0] = *c;
+            for &i in a {
+                p = b.mul_series(&p, &s.row(i).to_vec());
+            }
+            out.iter_mut().zip(&p).for_each(|(o, v)| *o += v);
+        }
+        Ok(out)
+    })
+    .unwrap();
+    assert_eq!(e0.get(&[1, 2, 5]).unwrap(), walsh.coefficient(&[1, 2, 5]));
+    assert_eq!(e0.get(&[4, 1]).unwrap(), 3.0);
+}
+
+/// ∂^α E at `point` by tensor-product central differences with step h (error O(h²)).
+fn finite_difference(net: &EfnnNet, point: &[f64], alpha: &[usize], h: f64) -> f64 {
+    // stencils (offset in units of h, weight) for the 1st, 2nd, 3rd derivative
+    let stencil = |m: usize| -> Vec<(f64, f64)> {
+        match m {
+            1 => vec![(1.0, 0.5), (-1.0, -0.5)],
+            2 => vec![(1.0, 1.0), (0.0, -2.0), (-1.0, 1.0)],
+            3 => vec![(2.0, 0.5), (1.0, -1.0), (-1.0, 1.0), (-2.0, -0.5)],
+            _ => unreachable!(),
+        }
+    };
+    let mut vars: Vec<(usize, usize)> = vec![];
+    for &i in alpha {
+        match vars.iter_mut().find(|v| v.0 == i) {
+            Some(v) => v.1 += 1,
+            None => vars.push((i, 1)),
+        }
+    }
+    let mut pts: Vec<(Vec<f64>, f64)> = vec![(point.to_vec(), 1.0)];
+    for (i, m) in vars {
+        pts = pts
+            .into_iter()
+            .flat_map(|(p, w)| {
+                stencil(m).into_iter().map(move |(o, sw)| {
+                    let mut q = p.clone();
+                    q[i] += o * h;
+                    (q, w * sw)
+                })
+            })
+            .collect();
+    }
+    let x = Array2::from_shape_fn((pts.len(), point.len()), |(r, c)| pts[r].0[c]);
+    let e = net.energies(&x).unwrap();
+    e.iter().zip(&pts).map(|(v, p)| v * p.1).sum::<f64>() / h.powi(alpha.len() as i32)
+}
+
+#[test]
+fn taylor_route_matches_finite_differences_of_the_forward_pass() {
+    // Independent truth: the ndarray forward pass (f64) differentiated numerically, Richardson-
+    // extrapolated (4 D(h/2) − D(h))/3, for every coefficient of order ≤ 3, every fully
+    // connected architecture, depths 1 and 2, with input standardisation and output scaling.
+    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(8);
+    let l = 4;
+    for arch in Arch::ALL {
+        for depth in [1, 2] {
+            let mut net = EfnnNet::random(dense(arch, l, 5, depth), &mut rng);
+            let mut vec = |name: &str, data: Vec<f64>| {
+                net.tensors.insert(
+                    name.into(),
+                    feynn::model::weights::Tensor {
+                        shape: vec![data.len()],
+                        data,
+                    },
+                );
+            };
+            vec("scale.x_mean", (0..l).map(|i| 0.1 * i as f64).collect());
+            vec(
+                "scale.x_std",
+                (0..l).map(|i| 0.5 + 0.2 * i as f64).collect(),
+            );
+            vec("scale.y", vec![3.0, -1.5]);
+            let point: Vec<f64> = (0..l).map(|_| rng.random_range(-1.0..1.0)).collect();
+            let e = TaylorExpansion::of_net(&net, &point, 3).unwrap();
+            let scale = e.coefficients.iter().fold(1.0f64, |a, v| a.max(v.abs()));
+            for (m, c) in e.basis.monomials.iter().zip(&e.coefficients).skip(1) {
+                let alpha: Vec<usize> = m.iter().map(|&i| i as usize).collect();
+                let h = 0.02;
+                let d = (4.0 * finite_difference(&net, &point, &alpha, h / 2.0)
+                    - finite_difference(&net, &point, &alpha, h))
+                    / 3.0;
+                let fact = feynn::numeric::Basis::alpha_factorial(m);
+                assert!(
+                    (c - d / fact).abs() < 1e-6 * scale,
+                    "{arch:?} n={depth} α={m:?}: taylor {c} vs finite differences {}",
+                    d / fact
+                );
+            }
+            let x = Array2::from_shape_vec((1, l), point.clone()).unwrap();
+            assert!((e.coefficients[0] - net.energies(&x).unwrap()[0]).abs() < 1e-12 * scale);
+        }
+    }
+}
+
+#[test]
+fn taylor_route_refuses_lattice_models_and_bad_points() {
+    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(2);
+    let conv = EfnnSpec::new(
+        "c",
+        Arch::Efnn,
+        Geometry::Conv {
+            channels: 2,
+            kernel: 3,
+        },
+        1,
+    )
+    .unwrap();
+    let net = EfnnNet::random(conv, &mut rng);
+    assert!(TaylorExpansion::of_net(&net, &[0.0; 12], 3)
+        .unwrap_err()
+        .to_string()
+        .contains("fully connected"));
+    let net = EfnnNet::random(dense(Arch::Dnn, 4, 3, 1), &mut rng);
+    assert!(TaylorExpansion::of_net(&net, &[0.0; 3], 3).is_err());
+    assert!(TaylorExpansion::of_net(&net, &[0.0, f64::NAN, 0.0, 0.0], 3).is_err());
+}
+
+#[test]
+fn couplings_cli_both_routes() {
+    // A random EFNN on 6 spins, written to safetensors; the CLI's two routes equal the library's.
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(5);
+    let net = EfnnNet::random(dense(Arch::Efnn, 6, 4, 2), &mut rng);
+    feynn::model::weights::write_safetensors(&d.join("m.safetensors"), &net.tensors).unwrap();
+    std::fs::write(
+        d.join("m.fnn"),
+        "efnn m { arch efnn input 6 width 4 depth 2 weights \"m.safetensors\" }\n",
+    )
+    .unwrap();
+    let run = |args: &[&str]| {
+        Command::new(BIN)
+            .current_dir(d)
+            .args(args)
+            .output()
+            .unwrap()
+    };
+    for (sys, file) in [("three-spin", "b.npz"), ("continuous", "c.npz")] {
+        let o = run(&[
+            "efnn",
+            "data",
+            sys,
+            "--sites",
+            "6",
+            "--samples",
+            "40",
+            "--quiet",
+            "-o",
+            file,
+        ]);
+        assert!(o.status.success());
+    }
+    let o = run(&[
+        "efnn",
+        "couplings",
+        "m.fnn",
+        "--data",
+        "b.npz",
+        "--route",
+        "all",
+        "--at",
+        "mean",
+        "--json",
+    ]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let data = feynn::data::Dataset::read(&d.join("b.npz")).unwrap();
+    let mean = data.inputs.mean_axis(ndarray::Axis(0)).unwrap().to_vec();
+    let e = TaylorExpansion::of_net(&net, &mean, 3).unwrap();
+    let c3 = v["taylor"]["couplings"]["c3"].as_array().unwrap();
+    assert_eq!(c3.len(), 20);
+    assert!((c3[7].as_f64().unwrap() - e.get(&[0, 3, 4]).unwrap()).abs() < 1e-12);
+    let w = Expansion::of(6, |x| net.energies(x)).unwrap();
+    let lm = v["mobius"]["learned"].as_array().unwrap();
+    assert!((lm[7].as_f64().unwrap() + w.coefficient(&[0, 3, 4])).abs() < 1e-12);
+    let lw = v["walsh"]["learned"].as_array().unwrap();
+    assert!((lw[7].as_f64().unwrap() + 8.0 * w.walsh()[0b11001]).abs() < 1e-12);
+    for pair in ["mobius-walsh", "mobius-taylor", "walsh-taylor"] {
+        assert!(v["correlation_between_routes"][pair]
+            .as_f64()
+            .unwrap()
+            .is_finite());
+    }
+    // continuous spins: taylor works, walsh is refused with exit code 2
+    let o = run(&[
+        "efnn",
+        "couplings",
+        "m.fnn",
+        "--data",
+        "c.npz",
+        "--route",
+        "taylor",
+        "--json",
+    ]);
+    assert!(o.status.success());
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v["route"], "taylor");
+    assert!(v["correlation"].as_f64().unwrap().is_finite());
+    for route in ["mobius", "walsh"] {
+        let o = run(&[
+            "efnn",
+            "couplings",
+            "m.fnn",
+            "--data",
+            "c.npz",
+            "--route",
+            route,
+        ]);
+        assert_eq!(o.status.code(), Some(2));
+        assert!(String::from_utf8_lossy(&o.stderr).contains("not 0/1"));
+    }
+    // --route all on continuous spins: the Taylor route alone
+    let o = run(&[
+        "efnn",
+        "couplings",
+        "m.fnn",
+        "--data",
+        "c.npz",
+        "--route",
+        "all",
+        "--json",
+    ]);
+    assert!(o.status.success());
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert!(v["walsh"].is_null() && v["taylor"]["correlation"].is_f64());
+    let o = run(&[
+        "efnn",
+        "couplings",
+        "m.fnn",
+        "--data",
+        "b.npz",
+        "--route",
+        "sideways",
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    // eval on the last rows only (the paper's test split), and an index past the end
+    let o = run(&[
+        "efnn",
+        "eval",
+        "m.fnn",
+        "--data",
+        "b.npz",
+        "--test-from",
+        "30",
+        "--json",
+    ]);
+    assert!(o.status.success());
+    let o = run(&[
+        "efnn",
+        "eval",
+        "m.fnn",
+        "--data",
+        "b.npz",
+        "--test-from",
+        "40",
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("--test-from 40"));
+}
+
+#[test]
+fn paper_length_example_has_the_theory_note_sizes() {
+    let specs = feynn::efnn::spec::load_efnns(std::path::Path::new(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/examples/efnn/paper_length.fnn"
+    )))
+    .unwrap();
+    let counts: Vec<usize> = specs.iter().map(|s| s.parameter_count()).collect();
+    // §5.4: EFNN M=15 n=1 960, M=150 n=3 190,800; DNN M=150 n=3 251,550 (M=30 n=2: the formula)
+    assert_eq!(counts, vec![960, 6090, 190_800, 251_550]);
 }

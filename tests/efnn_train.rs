@@ -135,6 +135,71 @@ fn quick_studies_write_their_reports() {
             assert!(out.join(f).exists(), "{cmd}: {f}");
         }
     }
+    // 0/1 spins: both readout routes are in the report and in the tables
+    let c: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(dir.path().join("compare/compare.json")).unwrap(),
+    )
+    .unwrap();
+    for arch in ["efnn", "dnn", "resnet", "densenet"] {
+        let r = &c["readout"][arch];
+        assert!(r["report"]["correlation"].as_f64().unwrap().is_finite());
+        assert!(r["taylor_mean"]["correlation"]
+            .as_f64()
+            .unwrap()
+            .is_finite());
+        assert_eq!(
+            r["taylor_zero"]["couplings"]["c3"]
+                .as_array()
+                .unwrap()
+                .len(),
+            455
+        );
+    }
+    assert!(dir.path().join("compare/couplings-taylor.svg").exists());
+    let md = std::fs::read_to_string(dir.path().join("compare/compare.md")).unwrap();
+    assert!(md.contains("Taylor at the mean") && md.contains("Walsh (exact"));
+    // continuous spins: RMSE table and the Taylor readout, for all four architectures
+    let out = dir.path().join("continuous");
+    let o = Command::new(BIN)
+        .args([
+            "efnn",
+            "compare",
+            "--system",
+            "continuous",
+            "--quick",
+            "--quiet",
+            "-o",
+        ])
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let c: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("compare.json")).unwrap()).unwrap();
+    assert_eq!(c["settings"]["continuous"], true);
+    let rows = c["rows"].as_array().unwrap();
+    assert_eq!(rows.len(), 8);
+    // finite errors everywhere; in quick mode (25 epochs) only the best network beats the mean
+    let ratios: Vec<f64> = rows
+        .iter()
+        .map(|r| r["test"]["rmse_over_std"].as_f64().unwrap())
+        .collect();
+    assert!(ratios.iter().all(|v| v.is_finite()));
+    assert!(
+        ratios.iter().cloned().fold(f64::MAX, f64::min) < 0.9,
+        "{ratios:?}"
+    );
+    assert!(c["readout"]["efnn"]["taylor_zero"]["correlation"]
+        .as_f64()
+        .unwrap()
+        .is_finite());
+    assert!(out.join("couplings.svg").exists());
+    // the lattice system is refused by `compare`, before any training
+    let o = Command::new(BIN)
+        .args(["efnn", "compare", "--system", "double-exchange", "--quick"])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2));
     let t: serde_json::Value = serde_json::from_str(
         &std::fs::read_to_string(dir.path().join("transfer/transfer.json")).unwrap(),
     )

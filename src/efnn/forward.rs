@@ -102,7 +102,8 @@ impl EfnnNet {
         EfnnNet { spec, tensors: t }
     }
 
-    fn arr(&self, name: &str) -> Result<ArrayD<f64>> {
+    /// The tensor `name` as an ndarray.
+    pub(crate) fn arr(&self, name: &str) -> Result<ArrayD<f64>> {
         let t = self.tensors.get(name).ok_or_else(|| {
             Error::invalid(
                 format!("no tensor `{name}`"),

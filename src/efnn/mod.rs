@@ -8,7 +8,9 @@
 //!   `train`) run the same continued function.
 //! * [`forward`]: inference with ndarray (f64) from a weights file.
 //! * [`readout`]: the learned couplings of a network of 0/1 spins by the exact multilinear
-//!   (Möbius) expansion over all 2^L configurations.
+//!   (Möbius) expansion over all 2^L configurations (the "walsh" route).
+//! * [`taylor`]: the learned couplings as Taylor coefficients at a point (any spins), through
+//!   the same architectures on truncated multivariate series (the "taylor" route).
 //! * [`bench`]: the error metrics of the paper and the honest ones (RMSE per site, RMSE/std,
 //!   the predict-the-mean baseline).
 
@@ -21,6 +23,7 @@ pub mod readout;
 pub mod spec;
 #[cfg(feature = "train")]
 pub mod study;
+pub mod taylor;
 #[cfg(feature = "train")]
 pub mod train;
 

@@ -1,6 +1,7 @@
 //! The benchmark studies of the EFNN chapter (feature `train`): the architecture comparison on
-//! the 3-spin model with the coupling readout, and the size transfer of the convolutional EFNN
-//! on the double-exchange model. Both write a JSON report, Markdown tables and SVG figures.
+//! the 3-spin model (0/1 spins) or its continuous-spin variant with the coupling readout (walsh
+//! and Taylor routes), and the size transfer of the convolutional EFNN on the double-exchange
+//! model. Both write a JSON report, Markdown tables and SVG figures.
 
 use std::fmt::Write as _;
 use std::path::Path;
@@ -10,8 +11,9 @@ use super::bench::{metrics, Metrics};
 use super::datasets;
 use super::forward::EfnnNet;
 use super::plots;
-use super::readout::{compare, Expansion};
+use super::readout::{compare, compare_walsh, correlation, Expansion};
 use super::spec::{Arch, EfnnSpec, Geometry};
+use super::taylor::{compare_taylor, TaylorExpansion, TaylorReport};
 use super::train::EfnnTrainable;
 use crate::data::Dataset;
 use crate::error::{Error, Result};
@@ -22,6 +24,9 @@ use crate::train::{train, Config};
 /// Settings of the 3-spin comparison.
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct CompareSettings {
+    /// s ∈ {0, 1} (false, the "3-spin" benchmark) or s ~ U(−1, 1) (true, the code's
+    /// "Heisenberg" benchmark).
+    pub continuous: bool,
     pub samples: usize,
     pub widths: Vec<usize>,
     pub depths: Vec<usize>,
@@ -32,10 +37,11 @@ pub struct CompareSettings {
 }
 
 impl CompareSettings {
-    /// The settings of the chapter's run, or of `--quick` (tests).
+    /// The settings of the chapter's run, or of `--quick` (tests), for 0/1 spins.
     pub fn new(quick: bool) -> CompareSettings {
         if quick {
             CompareSettings {
+                continuous: false,
                 samples: 1500,
                 widths: vec![15],
                 depths: vec![1, 2],
@@ -46,6 +52,7 @@ impl CompareSettings {
             }
         } else {
             CompareSettings {
+                continuous: false,
                 samples: 6000,
                 widths: vec![15, 30],
                 depths: vec![1, 2, 3],
@@ -54,6 +61,14 @@ impl CompareSettings {
                 lr: 3e-3,
                 seed: 17,
             }
+        }
+    }
+
+    /// The same settings on continuous spins s ~ U(−1, 1).
+    pub fn continuous(quick: bool) -> CompareSettings {
+        CompareSettings {
+            continuous: true,
+            ..CompareSettings::new(quick)
         }
     }
 }
@@ -104,10 +119,29 @@ fn train_net(
     Ok((EfnnNet::new(spec.clone(), w)?, rep))
 }
 
+/// The Taylor readouts of one network: at s = 0 and at the training data's mean configuration.
+fn taylor_pair(
+    net: &EfnnNet,
+    model: &ThreeSpin,
+    mean: &[f64],
+) -> Result<(TaylorReport, TaylorReport, f64)> {
+    let t0 = Instant::now();
+    let zero = compare_taylor(
+        &TaylorExpansion::of_net(net, &vec![0.0; mean.len()], 3)?,
+        model,
+    )?;
+    let at_mean = compare_taylor(&TaylorExpansion::of_net(net, mean, 3)?, model)?;
+    Ok((zero, at_mean, t0.elapsed().as_secs_f64() / 2.0))
+}
+
 /// The 3-spin comparison: every architecture × width × depth trained on the first 80 % of
-/// `samples` configurations (L = 15, J ~ N(1, 2²), seed `seed`) and tested on the rest; then the
-/// couplings of the best EFNN and the best DNN read out. Writes `compare.json`, `compare.md`,
-/// `error-vs-depth.svg`, `couplings.svg` into `out`.
+/// `samples` configurations (L = 15, J ~ N(1, 2²), seed `seed`; 0/1 spins, or U(−1, 1) spins if
+/// `s.continuous`) and tested on the rest; then the couplings of the best network of each
+/// architecture read out: on 0/1 spins by the exact expansions (Möbius, anchored at s = 0, and
+/// Walsh–Fourier, at the centre) and by the Taylor route at s = 0 and at the mean configuration,
+/// on continuous spins by the Taylor route.
+/// Writes `compare.json`, `compare.md`, `error-vs-depth.svg`, `couplings.svg` (and, for 0/1
+/// spins, `couplings-taylor.svg`) into `out`.
 pub fn compare_three_spin(
     s: &CompareSettings,
     out: &Path,
@@ -118,9 +152,15 @@ pub fn compare_three_spin(
         source: e,
     })?;
     let model = ThreeSpin::random(15, 1.0, 2.0, s.seed);
-    let data = datasets::three_spin(&model, SpinValues::Binary, s.samples, s.seed, false);
+    let values = if s.continuous {
+        SpinValues::Continuous
+    } else {
+        SpinValues::Binary
+    };
+    let data = datasets::three_spin(&model, values, s.samples, s.seed, false);
     let (tr, te) = split(&data, 0.8);
     let train_mean = tr.targets.mean().unwrap();
+    let spin_mean = tr.inputs.mean_axis(ndarray::Axis(0)).unwrap().to_vec();
     let mut rows = vec![];
     let mut best: Vec<(Arch, f64, EfnnNet)> = vec![];
     for &w in &s.widths {
@@ -167,43 +207,142 @@ pub fn compare_three_spin(
             }
         }
     }
-    // Readout of the best network of each architecture.
-    let mut readouts = serde_json::Map::new();
     let mut md = String::new();
-    writeln!(
-        md,
-        "| arch | M | n | parameters | rel. error √MSE/|mean E| | RMSE | RMSE/std(E) | train s |"
-    )
-    .unwrap();
-    writeln!(md, "|---|---|---|---|---|---|---|---|").unwrap();
-    for r in &rows {
+    let m0 = &rows[0].test;
+    if s.continuous {
+        // |mean E| ≈ 0 here, so the paper reports the RMSE (theory note §3.2).
         writeln!(
             md,
-            "| {} | {} | {} | {} | {:.4} | {:.3} | {:.4} | {:.0} |",
-            r.arch.name(),
-            r.width,
-            r.depth,
-            r.parameters,
-            r.test.relative,
-            r.test.rmse,
-            r.test.rmse_over_std,
-            r.seconds
+            "| arch | M | n | parameters | test RMSE | RMSE/std(E) | train s |"
+        )
+        .unwrap();
+        writeln!(md, "|---|---|---|---|---|---|---|").unwrap();
+        for r in &rows {
+            writeln!(
+                md,
+                "| {} | {} | {} | {} | {:.4} | {:.4} | {:.0} |",
+                r.arch.name(),
+                r.width,
+                r.depth,
+                r.parameters,
+                r.test.rmse,
+                r.test.rmse_over_std,
+                r.seconds
+            )
+            .unwrap();
+        }
+        writeln!(
+            md,
+            "| mean predictor | – | – | 1 | {:.4} | {:.4} | – |",
+            m0.mean_rmse,
+            m0.mean_rmse / (m0.rmse / m0.rmse_over_std)
+        )
+        .unwrap();
+    } else {
+        writeln!(
+            md,
+            "| arch | M | n | parameters | rel. error √MSE/|mean E| | RMSE | RMSE/std(E) | train s |"
+        )
+        .unwrap();
+        writeln!(md, "|---|---|---|---|---|---|---|---|").unwrap();
+        for r in &rows {
+            writeln!(
+                md,
+                "| {} | {} | {} | {} | {:.4} | {:.3} | {:.4} | {:.0} |",
+                r.arch.name(),
+                r.width,
+                r.depth,
+                r.parameters,
+                r.test.relative,
+                r.test.rmse,
+                r.test.rmse_over_std,
+                r.seconds
+            )
+            .unwrap();
+        }
+        writeln!(
+            md,
+            "| mean predictor | – | – | 1 | {:.4} | {:.3} | {:.4} | – |",
+            m0.mean_relative,
+            m0.mean_rmse,
+            m0.mean_rmse / (m0.rmse / m0.rmse_over_std)
         )
         .unwrap();
     }
-    let m0 = &rows[0].test;
-    writeln!(
-        md,
-        "| mean predictor | – | – | 1 | {:.4} | {:.3} | {:.4} | – |",
-        m0.mean_relative,
-        m0.mean_rmse,
-        m0.mean_rmse / (m0.rmse / m0.rmse_over_std)
-    )
-    .unwrap();
     writeln!(md).unwrap();
-    writeln!(md, "| best of arch | 3-body corr(J_learned, J) | ‖J_learned − J‖/‖J‖ | RMS 1-body | RMS 2-body | RMS 3-body | RMS ≥4-body (max) |").unwrap();
-    writeln!(md, "|---|---|---|---|---|---|---|").unwrap();
+    // Readout of the best network of each architecture.
+    let label = |arch: &Arch, net: &EfnnNet| {
+        format!(
+            "{} (M={}, n={})",
+            arch.name(),
+            match net.spec.geometry {
+                Geometry::Dense { width, .. } => width,
+                _ => 0,
+            },
+            net.spec.depth
+        )
+    };
+    let mut readouts = serde_json::Map::new();
+    let mut taylor_md = String::new();
+    if s.continuous {
+        writeln!(md, "| best of arch | Taylor at 0: corr(J_learned, J) | scale | ‖J_learned − J‖/‖J‖ | at mean: corr | scale | RMS c_i | RMS c_ij | RMS c_ijk | RMS repeated-index, degree 2 / 3 |").unwrap();
+        writeln!(md, "|---|---|---|---|---|---|---|---|---|---|").unwrap();
+    } else {
+        writeln!(md, "| best of arch | 3-body corr(J_learned, J) | ‖J_learned − J‖/‖J‖ | RMS 1-body | RMS 2-body | RMS 3-body | RMS ≥4-body (max) |").unwrap();
+        writeln!(md, "|---|---|---|---|---|---|---|").unwrap();
+        writeln!(
+            taylor_md,
+            "| best of arch | route | corr(J_learned, J) | scale | ‖J_learned − J‖/‖J‖ |"
+        )
+        .unwrap();
+        writeln!(taylor_md, "|---|---|---|---|---|").unwrap();
+    }
     for (arch, _, net) in &best {
+        let (zero, at_mean, taylor_secs) = taylor_pair(net, &model, &spin_mean)?;
+        let rep_t = |r: &TaylorReport| (r.rms_repeated_by_order[0].1, r.rms_repeated_by_order[1].1);
+        if s.continuous {
+            let z = &zero.report;
+            writeln!(
+                md,
+                "| {} | {:.4} | {:.3} | {:.4} | {:.4} | {:.3} | {:.3} | {:.3} | {:.3} | {:.3} / {:.3} |",
+                label(arch, net),
+                z.correlation,
+                z.scale,
+                z.relative_error,
+                at_mean.report.correlation,
+                at_mean.report.scale,
+                z.rms_by_order[1].1,
+                z.rms_by_order[2].1,
+                z.rms_by_order[3].1,
+                rep_t(&zero).0,
+                rep_t(&zero).1,
+            )
+            .unwrap();
+            if *arch == Arch::Efnn {
+                let pts: Vec<(f64, f64)> = model
+                    .couplings
+                    .iter()
+                    .copied()
+                    .zip(z.learned.iter().copied())
+                    .collect();
+                plots::scatter(
+                    &out.join("couplings.svg"),
+                    &format!(
+                        "Taylor at s=0 vs true J_ijk (EFNN, corr {:.3})",
+                        z.correlation
+                    ),
+                    "true J_ijk",
+                    "learned J_ijk = −∂³E/∂s_i∂s_j∂s_k",
+                    &pts,
+                )?;
+            }
+            readouts.insert(
+                arch.name().into(),
+                serde_json::json!({"taylor_zero": zero, "taylor_mean": at_mean,
+                    "taylor_seconds": taylor_secs, "width": net.spec.geometry, "depth": net.spec.depth}),
+            );
+            continue;
+        }
         let t0 = Instant::now();
         let e = Expansion::of(15, |x| net.energies(x))?;
         let rep = compare(&e, &model);
@@ -216,19 +355,40 @@ pub fn compare_three_spin(
             .fold(0.0, f64::max);
         writeln!(
             md,
-            "| {} (M={}, n={}) | {:.4} | {:.4} | {:.3} | {:.3} | {:.3} | {:.3} |",
-            arch.name(),
-            match net.spec.geometry {
-                Geometry::Dense { width, .. } => width,
-                _ => 0,
-            },
-            net.spec.depth,
+            "| {} | {:.4} | {:.4} | {:.3} | {:.3} | {:.3} | {:.3} |",
+            label(arch, net),
             rep.correlation,
             rep.relative_error,
             rep.rms_by_order[1].1,
             rep.rms_by_order[2].1,
             rep.rms_by_order[3].1,
             higher
+        )
+        .unwrap();
+        let walsh = compare_walsh(&e, &model);
+        let between = correlation(&walsh.learned, &at_mean.report.learned);
+        for (route, r) in [
+            ("Möbius (exact, s = 0)", &rep),
+            ("Taylor at s = 0", &zero.report),
+            ("Walsh (exact, s = ½)", &walsh),
+            ("Taylor at the mean", &at_mean.report),
+        ] {
+            writeln!(
+                taylor_md,
+                "| {} | {route} | {:.4} | {:.3} | {:.4} |",
+                label(arch, net),
+                r.correlation,
+                r.scale,
+                r.relative_error,
+            )
+            .unwrap();
+        }
+        writeln!(
+            taylor_md,
+            "| {} | corr(Walsh, Taylor at the mean); RMS repeated-index degree 2 / 3 (at the mean) | {between:.4} | {:.3} / {:.3} | |",
+            label(arch, net),
+            rep_t(&at_mean).0,
+            rep_t(&at_mean).1,
         )
         .unwrap();
         if *arch == Arch::Efnn {
@@ -245,8 +405,34 @@ pub fn compare_three_spin(
                 "learned J_ijk = −c_ijk",
                 &pts,
             )?;
+            let pts: Vec<(f64, f64)> = model
+                .couplings
+                .iter()
+                .copied()
+                .zip(at_mean.report.learned.iter().copied())
+                .collect();
+            plots::scatter(
+                &out.join("couplings-taylor.svg"),
+                &format!(
+                    "Taylor at the mean vs true J_ijk (EFNN, corr {:.3})",
+                    at_mean.report.correlation
+                ),
+                "true J_ijk",
+                "learned J_ijk = −∂³E/∂s_i∂s_j∂s_k",
+                &pts,
+            )?;
         }
-        readouts.insert(arch.name().into(), serde_json::json!({"report": rep, "seconds": secs, "width": net.spec.geometry, "depth": net.spec.depth}));
+        readouts.insert(
+            arch.name().into(),
+            serde_json::json!({"report": rep, "seconds": secs, "walsh": walsh, "taylor_zero": zero,
+                "taylor_mean": at_mean, "taylor_seconds": taylor_secs,
+                "correlation_walsh_taylor_mean": between,
+                "width": net.spec.geometry, "depth": net.spec.depth}),
+        );
+    }
+    if !s.continuous {
+        writeln!(md).unwrap();
+        md.push_str(&taylor_md);
     }
     let wmax = *s.widths.iter().max().unwrap();
     let series: Vec<(String, Vec<(f64, f64)>)> = Arch::ALL
@@ -256,19 +442,39 @@ pub fn compare_three_spin(
                 format!("{} (M={wmax})", a.name()),
                 rows.iter()
                     .filter(|r| r.arch == *a && r.width == wmax)
-                    .map(|r| (r.depth as f64, r.test.relative))
+                    .map(|r| {
+                        (
+                            r.depth as f64,
+                            if s.continuous {
+                                r.test.rmse
+                            } else {
+                                r.test.relative
+                            },
+                        )
+                    })
                     .collect(),
             )
         })
         .collect();
-    plots::lines(
-        &out.join("error-vs-depth.svg"),
-        "3-spin model: test relative error vs depth",
-        "depth n",
-        "√MSE / |mean E|",
-        &series,
-    )?;
-    let report = serde_json::json!({"settings": s, "train_mean": train_mean, "rows": rows, "readout": readouts});
+    if s.continuous {
+        plots::lines(
+            &out.join("error-vs-depth.svg"),
+            "continuous 3-spin model: test RMSE vs depth",
+            "depth n",
+            "RMSE",
+            &series,
+        )?;
+    } else {
+        plots::lines(
+            &out.join("error-vs-depth.svg"),
+            "3-spin model: test relative error vs depth",
+            "depth n",
+            "√MSE / |mean E|",
+            &series,
+        )?;
+    }
+    let report = serde_json::json!({"settings": s, "train_mean": train_mean,
+        "spin_mean": spin_mean, "rows": rows, "readout": readouts});
     write(
         out,
         "compare.json",

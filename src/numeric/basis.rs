@@ -166,6 +166,59 @@ impl Basis {
     }
 }
 
+/// Scratch space of [`Basis::compose`], reused across the neurons of a layer.
+#[derive(Debug, Clone)]
+pub struct ComposeBuffers {
+    p: Vec<f64>,
+    acc: Vec<f64>,
+    scratch: Vec<f64>,
+}
+
+impl ComposeBuffers {
+    /// Buffers for series of `len` coefficients (the basis length).
+    pub fn new(len: usize) -> ComposeBuffers {
+        ComposeBuffers {
+            p: vec![0.0; len],
+            acc: vec![0.0; len],
+            scratch: vec![0.0; len],
+        }
+    }
+}
+
+impl Basis {
+    /// Replace the truncated series `row` = z0 + p(h) (z0 = `row[0]`) by f(z0 + p) =
+    /// Σ_k c_k p^k, given `c[k]` = f^(k)(z0)/k! for k = 0..=order (Horner's rule). The product
+    /// acc·p is truncated at degree order − k at step k: acc_k is multiplied by p k more times, so
+    /// degrees above that never matter.
+    pub fn compose(&self, c: &[f64], row: &mut [f64], buf: &mut ComposeBuffers) {
+        let n = self.order;
+        debug_assert!(c.len() > n, "need c_0..c_order");
+        let ComposeBuffers { p, acc, scratch } = buf;
+        p.iter_mut().zip(row.iter()).for_each(|(d, s)| *d = *s);
+        p[0] = 0.0;
+        acc.iter_mut().for_each(|v| *v = 0.0);
+        acc[0] = c[n];
+        for k in (0..n).rev() {
+            self.mul_into(p, acc, scratch, n - k);
+            std::mem::swap(acc, scratch);
+            acc[0] += c[k];
+        }
+        row.iter_mut().zip(acc.iter()).for_each(|(d, s)| *d = *s);
+    }
+
+    /// The product a·b of two series, truncated at the basis order.
+    pub fn mul_series(&self, a: &[f64], b: &[f64]) -> Vec<f64> {
+        let mut p = a.to_vec();
+        p[0] = 0.0;
+        let mut out = vec![0.0; self.len()];
+        self.mul_into(&p, b, &mut out, self.order);
+        for (o, bv) in out.iter_mut().zip(b) {
+            *o += a[0] * bv;
+        }
+        out
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -133,30 +133,20 @@ impl<'a> Expander<'a> {
             }
             if let Some(act) = &net.activations[l] {
                 // Horner in place, row by row, with buffers shared by the layer's neurons.
-                let (mut p, mut acc, mut scratch) = (vec![0.0; m], vec![0.0; m], vec![0.0; m]);
+                let mut buf = basis::ComposeBuffers::new(m);
                 let mut fp = Array1::<f64>::zeros(z.nrows());
                 for (j, mut row) in z.axis_iter_mut(Axis(0)).enumerate() {
                     let z0 = row[0];
                     let c = act.taylor_coefficients(z0, n)?;
                     fp[j] = if n >= 1 { c[1] } else { 0.0 };
-                    p.iter_mut().zip(row.iter()).for_each(|(d, s)| *d = *s);
-                    p[0] = 0.0;
-                    // acc = c_N; acc = c_k + p·acc for k = N-1 … 0, c_k = f^(k)(z0)/k!.
-                    // acc_k is multiplied by p k more times, so degrees above N-k never matter.
-                    acc.iter_mut().for_each(|v| *v = 0.0);
-                    acc[0] = c[n];
-                    for k in (0..n).rev() {
-                        self.basis.mul_into(&p, &acc, &mut scratch, n - k);
-                        std::mem::swap(&mut acc, &mut scratch);
-                        acc[0] += c[k];
-                    }
-                    if !acc.iter().all(|v| v.is_finite()) {
+                    let row = row.as_slice_mut().expect("rows of a standard-layout array");
+                    self.basis.compose(&c, row, &mut buf);
+                    if !row.iter().all(|v| v.is_finite()) {
                         return Err(Error::invalid(
                             format!("a non-finite Taylor coefficient appeared in layer {} (pre-activation {z0})", l + 1),
                             "the activation or its derivatives overflow at this point",
                         ));
                     }
-                    row.iter_mut().zip(&acc).for_each(|(d, s)| *d = *s);
                 }
                 if l < layers - 1 && low < m {
                     sources.push(z.slice(s![.., low..]).to_owned());
