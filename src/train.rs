@@ -372,7 +372,7 @@ pub fn train(
             Some((x, y)) => mse(x, y)?.to_scalar::<f64>(),
             None => Ok(train_loss),
         },
-        true,
+        None,
     )?;
     let (epochs_run, best_epoch, best_train, best) =
         (fit.epochs_run, fit.best_epoch, fit.train_loss, fit.val_loss);
@@ -438,22 +438,25 @@ pub(crate) fn split(
     Ok((idx, train))
 }
 
-/// The outcome of [`optimise`]: the best epoch's losses (the variables hold its values).
+/// The outcome of [`optimise`]: the losses of the epoch whose values the variables hold.
 pub(crate) struct Optimised {
     pub epochs_run: usize,
     pub best_epoch: usize,
     pub train_loss: f64,
     pub val_loss: f64,
+    /// Whether the last epoch was kept (else the best one).
+    pub kept_last: bool,
 }
 
 /// The training loop shared by every model kind: AdamW with cosine learning-rate decay over
 /// shuffled mini-batches of `n_train` rows, the validation loss after every epoch, early stopping
-/// after `cfg.patience` epochs without improvement. With `restore_best` the best epoch's values
-/// are put back into `vars`; without, the last epoch's stay (maximum-likelihood fits with few
-/// parameters: there the held-out loss of nearly converged epochs differs by less than its noise,
-/// and picking its minimum picks a random, less converged epoch). `batch_loss` gets the batch's
-/// row indices (u32 tensor); `val_loss` the epoch's mean training loss (to return when there is
-/// no validation set).
+/// after `cfg.patience` epochs without improvement. The best epoch's values are put back into
+/// `vars`, except with `keep_last_within = Some(tol)` when the last epoch's validation loss is
+/// within `tol` of the best: maximum-likelihood fits with few parameters, where the held-out loss
+/// of nearly converged epochs differs by less than its noise, so that its minimum picks a random,
+/// less converged epoch, while a fit that overfits or diverges late is still rolled back.
+/// `batch_loss` gets the batch's row indices (u32 tensor); `val_loss` the epoch's mean training
+/// loss (to return when there is no validation set).
 pub(crate) fn optimise(
     vars: &[Var],
     n_train: usize,
@@ -461,7 +464,7 @@ pub(crate) fn optimise(
     rng: &mut ChaCha8Rng,
     batch_loss: impl Fn(&Tensor) -> candle_core::Result<Tensor>,
     val_loss: impl Fn(f64) -> candle_core::Result<f64>,
-    restore_best: bool,
+    keep_last_within: Option<f64>,
 ) -> Result<Optimised> {
     let mut opt = AdamW::new(
         vars.to_vec(),
@@ -482,6 +485,7 @@ pub(crate) fn optimise(
     };
     let mut best_params = snapshot()?;
     let mut epochs_run = 0;
+    let (mut last_train, mut last_val) = (f64::INFINITY, f64::INFINITY);
     for epoch in 0..cfg.epochs {
         let frac = epoch as f64 / cfg.epochs.max(2) as f64;
         let lr =
@@ -503,6 +507,7 @@ pub(crate) fn optimise(
             ));
         }
         let val = val_loss(train_loss).map_err(cerr)?;
+        (last_train, last_val) = (train_loss, val);
         epochs_run = epoch + 1;
         if val < best {
             best = val;
@@ -523,16 +528,24 @@ pub(crate) fn optimise(
     if let Some(b) = bar {
         b.finish_and_clear();
     }
-    if restore_best {
-        for (v, t) in vars.iter().zip(&best_params) {
-            v.set(t).map_err(cerr)?;
-        }
+    if keep_last_within.is_some_and(|tol| last_val.is_finite() && last_val <= best + tol) {
+        return Ok(Optimised {
+            epochs_run,
+            best_epoch,
+            train_loss: last_train,
+            val_loss: last_val,
+            kept_last: true,
+        });
+    }
+    for (v, t) in vars.iter().zip(&best_params) {
+        v.set(t).map_err(cerr)?;
     }
     Ok(Optimised {
         epochs_run,
         best_epoch,
         train_loss: best_train,
         val_loss: best,
+        kept_last: false,
     })
 }
 

@@ -25,9 +25,10 @@
 //!
 //! Initialisation: L = U = 1 plus small noise, b = 0, α small (the identity map, a Gaussian);
 //! weight decay pulls towards it. Training stops when the held-out likelihood has not improved for
-//! `patience` epochs, and keeps the last epoch's weights (`train::optimise`): with few parameters
-//! and many samples the held-out likelihood of nearly converged epochs differs by less than its
-//! noise, and the cosine-decayed last epoch is the most converged.
+//! `patience` epochs, and keeps the last epoch's weights if its held-out NLL is within 0.01 nats of
+//! the best (`train::optimise`): with few parameters and many samples the held-out likelihood of
+//! nearly converged epochs differs by less than its noise, and the cosine-decayed last epoch is the
+//! most converged; a fit that overfits or diverges late is rolled back to its best epoch.
 
 use std::collections::BTreeMap;
 use std::time::Instant;
@@ -77,7 +78,9 @@ pub struct InnArch {
 #[derive(Debug, Clone, Serialize)]
 pub struct FitReport {
     pub epochs_run: usize,
+    /// The epoch of the lowest held-out NLL, and whether the last epoch was kept instead.
     pub best_epoch: usize,
+    pub kept_last: bool,
     pub stopped_early: bool,
     /// Mean negative log-likelihood per sample of the raw data (nats), train and held-out.
     pub train_nll: f64,
@@ -242,11 +245,12 @@ pub fn fit_inn(
             a: var(vec![n], 0.02)?,
             c: match arch.kind {
                 LayerKind::Quad => None,
-                // β ≈ 0.01 at the start
+                // β = 0.01 (2/L)² at the start: a stack of L cubic maps has degree 3^L, and
+                // a 5σ point must not blow up through it before training has begun
                 LayerKind::Cubic => Some(
                     var(vec![n], 0.0)?
                         .as_tensor()
-                        .affine(1.0, (0.01f64).ln())
+                        .affine(1.0, (0.01 * (2.0 / arch.depth.max(2) as f64).powi(2)).ln())
                         .and_then(|t| Var::from_tensor(&t))
                         .map_err(cerr)?,
                 ),
@@ -283,7 +287,8 @@ pub fn fit_inn(
             Some(x) => loss_of(x)?.to_scalar::<f64>(),
             None => Ok(train_loss),
         },
-        false,
+        // converged epochs differ by ~1e-3 nats; a late blow-up by far more
+        Some(0.01),
     )?;
 
     // the exact likelihood and branch counts of the best network, raw units
@@ -389,6 +394,7 @@ pub fn fit_inn(
         FitReport {
             epochs_run: fit.epochs_run,
             best_epoch: fit.best_epoch,
+            kept_last: fit.kept_last,
             stopped_early: fit.epochs_run < cfg.epochs,
             train_nll,
             val_nll,

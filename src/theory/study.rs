@@ -354,8 +354,9 @@ pub fn table(r: &LearnResult, checks: &[Check]) -> String {
     let f = &r.fit;
     let _ = writeln!(
         s,
-        "INN: depth {} ({}), {} train / {} held-out samples, {} epochs (held-out minimum at {}; the last kept), NLL {:.4} / {:.4} nats, off-branch points {} / {}, {:.1} s",
-        r.depth, r.kind.keyword(), f.train_samples, f.val_samples, f.epochs_run, f.best_epoch, f.train_nll, f.val_nll,
+        "INN: depth {} ({}), {} train / {} held-out samples, {} epochs (held-out minimum at {}; {} kept), NLL {:.4} / {:.4} nats, off-branch points {} / {}, {:.1} s",
+        r.depth, r.kind.keyword(), f.train_samples, f.val_samples, f.epochs_run, f.best_epoch,
+        if f.kept_last { "the last" } else { "that one" }, f.train_nll, f.val_nll,
         f.train_off_branch, f.val_off_branch, f.seconds
     );
     if !r.orders.is_empty() {
