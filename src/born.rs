@@ -15,7 +15,7 @@ use rayon::prelude::*;
 
 use crate::data::Dataset;
 use crate::error::{Error, Result};
-use crate::physics::families::{sample, Family};
+use crate::physics::families::{sample_with_power, Family};
 use crate::physics::{born, scattering_length};
 
 /// Settings of a generated data set.
@@ -30,6 +30,9 @@ pub struct DataSettings {
     pub families: Vec<Family>,
     /// Every potential is at most this fraction (< 1) of its unitary-limit depth.
     pub depth: f64,
+    /// The fraction is depth·u^depth_power with u uniform in [0, 1): 1 is uniform, larger
+    /// values put more potentials near U = 0.
+    pub depth_power: f64,
     pub seed: u64,
 }
 
@@ -67,6 +70,12 @@ pub fn generate(s: &DataSettings, tick: &(dyn Fn() + Sync)) -> Result<Dataset> {
             "depth is the largest fraction of the unitary-limit depth; 1 would allow a bound state",
         ));
     }
+    if !(s.depth_power > 0.0 && s.depth_power.is_finite()) {
+        return Err(Error::invalid(
+            format!("the depth power must be positive, got {}", s.depth_power),
+            "1 draws the depth fraction uniformly, 2 favours shallow potentials",
+        ));
+    }
     if s.families.is_empty() {
         return Err(Error::invalid(
             "no potential family given",
@@ -76,7 +85,15 @@ pub fn generate(s: &DataSettings, tick: &(dyn Fn() + Sync)) -> Result<Dataset> {
     let rows: Vec<(Vec<f64>, Family, f64)> = (0..s.samples as u64)
         .into_par_iter()
         .map(|i| {
-            let (u, f) = sample(&s.families, s.steps, s.range, s.depth, s.seed, i);
+            let (u, f) = sample_with_power(
+                &s.families,
+                s.steps,
+                s.range,
+                s.depth,
+                s.depth_power,
+                s.seed,
+                i,
+            );
             let a0 = scattering_length(&u, s.range);
             tick();
             (u, f, a0)
