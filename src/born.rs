@@ -186,6 +186,12 @@ mod iterate {
         pub epochs: usize,
         pub batch: usize,
         pub lr: f64,
+        pub lr_end: f64,
+        /// AdamW weight decay of network 1 (`train.weight_decay` is ignored).
+        pub weight_decay: f64,
+        /// AdamW weight decay of networks 2 and 3, which learn the small curvature of the
+        /// residual.
+        pub residual_weight_decay: f64,
         pub seed: u64,
         /// The gradient claim holds if ‖∇y − g‖/‖g‖ is below this after iteration 1.
         pub gradient_tolerance: f64,
@@ -408,6 +414,11 @@ mod iterate {
             };
             let mut cfg = s.train.clone();
             cfg.seed = s.seed.wrapping_add(it as u64);
+            cfg.weight_decay = if it == 1 {
+                s.weight_decay
+            } else {
+                s.residual_weight_decay
+            };
             let (w, rep) = train::train(&mlp, &d, &cfg, false)?;
             let net = network(&spec, &w)?;
             let (c0, grad, h) = taylor2(&net)?;
@@ -536,8 +547,8 @@ mod iterate {
     /// The report as a text table.
     pub fn table(r: &IterateReport) -> String {
         let mut s = format!(
-            "Born study: N = {}, R = {}, {} training potentials, {} held out; subtract {:?}; hidden {:?} {}; {:.1} s\n\n",
-            r.steps, r.range, r.train_samples, r.heldout.samples, r.settings.subtract, r.settings.hidden, r.settings.activation, r.seconds
+            "Born study: N = {}, R = {}, {} training potentials, {} held out; subtract {:?}; hidden {:?} {}; weight decay {} (network 1), {} (residual networks); {:.1} s\n\n",
+            r.steps, r.range, r.train_samples, r.heldout.samples, r.settings.subtract, r.settings.hidden, r.settings.activation, r.settings.weight_decay, r.settings.residual_weight_decay, r.seconds
         );
         s += "| network | target | epochs | val. RMSE | y(0) | ‖∇y−g‖/‖g‖ | ‖∇y‖/‖g‖ | ‖H−(−2K)‖/‖2K‖ | 3rd order |\n|---|---|---|---|---|---|---|---|---|\n";
         for st in &r.stages {

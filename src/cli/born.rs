@@ -76,9 +76,14 @@ pub struct IterateArgs {
     /// Final learning rate of the cosine schedule (default lr/100).
     #[arg(long)]
     pub lr_end: Option<f64>,
-    /// AdamW weight decay (decoupled).
-    #[arg(long, default_value_t = 0.0)]
+    /// AdamW weight decay (decoupled) of network 1. It removes the first-layer weights that the
+    /// data do not constrain, whose random initial values otherwise show up as noise in the
+    /// gradient at U = 0.
+    #[arg(long, default_value_t = 1e-2)]
     pub weight_decay: f64,
+    /// AdamW weight decay of networks 2 and 3 (the residual networks, which carry the Hessian).
+    #[arg(long, default_value_t = 1e-2)]
+    pub residual_weight_decay: f64,
     /// Early-stopping patience (epochs).
     #[arg(long)]
     pub patience: Option<usize>,
@@ -224,6 +229,9 @@ fn iterate(a: IterateArgs) -> Result<ExitCode> {
         epochs,
         batch: a.batch,
         lr: a.lr,
+        lr_end: cfg.lr_end,
+        weight_decay: a.weight_decay,
+        residual_weight_decay: a.residual_weight_decay,
         seed: a.seed,
         gradient_tolerance: if a.quick { 0.5 } else { 0.1 },
         train: cfg,
