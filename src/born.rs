@@ -15,7 +15,7 @@ use rayon::prelude::*;
 
 use crate::data::Dataset;
 use crate::error::{Error, Result};
-use crate::physics::families::{sample, Family};
+use crate::physics::families::{sample_with_power, Family};
 use crate::physics::{born, scattering_length};
 
 /// Settings of a generated data set.
@@ -30,6 +30,9 @@ pub struct DataSettings {
     pub families: Vec<Family>,
     /// Every potential is at most this fraction (< 1) of its unitary-limit depth.
     pub depth: f64,
+    /// The fraction is depth·u^depth_power with u uniform in [0, 1): 1 is uniform, larger
+    /// values put more potentials near U = 0.
+    pub depth_power: f64,
     pub seed: u64,
 }
 
@@ -67,6 +70,12 @@ pub fn generate(s: &DataSettings, tick: &(dyn Fn() + Sync)) -> Result<Dataset> {
             "depth is the largest fraction of the unitary-limit depth; 1 would allow a bound state",
         ));
     }
+    if !(s.depth_power > 0.0 && s.depth_power.is_finite()) {
+        return Err(Error::invalid(
+            format!("the depth power must be positive, got {}", s.depth_power),
+            "1 draws the depth fraction uniformly, 2 favours shallow potentials",
+        ));
+    }
     if s.families.is_empty() {
         return Err(Error::invalid(
             "no potential family given",
@@ -76,7 +85,15 @@ pub fn generate(s: &DataSettings, tick: &(dyn Fn() + Sync)) -> Result<Dataset> {
     let rows: Vec<(Vec<f64>, Family, f64)> = (0..s.samples as u64)
         .into_par_iter()
         .map(|i| {
-            let (u, f) = sample(&s.families, s.steps, s.range, s.depth, s.seed, i);
+            let (u, f) = sample_with_power(
+                &s.families,
+                s.steps,
+                s.range,
+                s.depth,
+                s.depth_power,
+                s.seed,
+                i,
+            );
             let a0 = scattering_length(&u, s.range);
             tick();
             (u, f, a0)
@@ -169,6 +186,12 @@ mod iterate {
         pub epochs: usize,
         pub batch: usize,
         pub lr: f64,
+        pub lr_end: f64,
+        /// AdamW weight decay of network 1 (`train.weight_decay` is ignored).
+        pub weight_decay: f64,
+        /// AdamW weight decay of networks 2 and 3, which learn the small curvature of the
+        /// residual.
+        pub residual_weight_decay: f64,
         pub seed: u64,
         /// The gradient claim holds if ‖∇y − g‖/‖g‖ is below this after iteration 1.
         pub gradient_tolerance: f64,
@@ -391,6 +414,11 @@ mod iterate {
             };
             let mut cfg = s.train.clone();
             cfg.seed = s.seed.wrapping_add(it as u64);
+            cfg.weight_decay = if it == 1 {
+                s.weight_decay
+            } else {
+                s.residual_weight_decay
+            };
             let (w, rep) = train::train(&mlp, &d, &cfg, false)?;
             let net = network(&spec, &w)?;
             let (c0, grad, h) = taylor2(&net)?;
@@ -519,8 +547,8 @@ mod iterate {
     /// The report as a text table.
     pub fn table(r: &IterateReport) -> String {
         let mut s = format!(
-            "Born study: N = {}, R = {}, {} training potentials, {} held out; subtract {:?}; hidden {:?} {}; {:.1} s\n\n",
-            r.steps, r.range, r.train_samples, r.heldout.samples, r.settings.subtract, r.settings.hidden, r.settings.activation, r.seconds
+            "Born study: N = {}, R = {}, {} training potentials, {} held out; subtract {:?}; hidden {:?} {}; weight decay {} (network 1), {} (residual networks); {:.1} s\n\n",
+            r.steps, r.range, r.train_samples, r.heldout.samples, r.settings.subtract, r.settings.hidden, r.settings.activation, r.settings.weight_decay, r.settings.residual_weight_decay, r.seconds
         );
         s += "| network | target | epochs | val. RMSE | y(0) | ‖∇y−g‖/‖g‖ | ‖∇y‖/‖g‖ | ‖H−(−2K)‖/‖2K‖ | 3rd order |\n|---|---|---|---|---|---|---|---|---|\n";
         for st in &r.stages {

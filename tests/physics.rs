@@ -6,7 +6,7 @@ use num_bigint::BigInt;
 use num_rational::BigRational;
 use num_traits::{One, Zero};
 
-use feynn::physics::families::{sample, Family};
+use feynn::physics::families::{sample, sample_with_power, Family};
 use feynn::physics::{self, born, series, smooth};
 
 fn q(n: i64, d: i64) -> BigRational {
@@ -288,4 +288,27 @@ fn families_give_shallow_attractive_potentials_reproducibly() {
     }
     assert_eq!(Family::parse("yukawa"), Some(Family::Yukawa));
     assert_eq!(Family::parse("nope"), None);
+}
+
+#[test]
+fn depth_power_keeps_the_shapes_and_favours_shallow_potentials() {
+    // power 1 is the uniform fraction of `sample`; power 2 draws the same shapes at the depth
+    // fraction u² ≤ u, so every potential is the power-1 one scaled by u ∈ [0, 1)
+    let (mut a0_1, mut a0_2) = (0.0, 0.0);
+    for i in 0..50u64 {
+        let fams = &Family::ALL;
+        let (u1, _) = sample(fams, 64, 1.0, 0.5, 3, i);
+        assert_eq!(sample_with_power(fams, 64, 1.0, 0.5, 1.0, 3, i).0, u1);
+        let (u2, f) = sample_with_power(fams, 64, 1.0, 0.5, 2.0, 3, i);
+        assert!(physics::is_shallow_attractive(&u2, 1.0), "{f:?}");
+        let k = (0..64)
+            .max_by(|&a, &b| u1[a].abs().total_cmp(&u1[b].abs()))
+            .unwrap();
+        let ratio = u2[k] / u1[k];
+        assert!((0.0..=1.0).contains(&ratio), "{f:?}: ratio {ratio}");
+        assert!(u2.iter().zip(&u1).all(|(b, a)| (b - ratio * a).abs() <= 1e-12 * a.abs()));
+        a0_1 += physics::scattering_length(&u1, 1.0);
+        a0_2 += physics::scattering_length(&u2, 1.0);
+    }
+    assert!(a0_2 > a0_1, "power 2 should give shallower potentials: {a0_2} vs {a0_1}");
 }

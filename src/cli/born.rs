@@ -37,6 +37,9 @@ pub struct DataArgs {
     /// Largest depth as a fraction of each shape's unitary-limit depth, in (0, 1).
     #[arg(long, default_value_t = 0.5)]
     pub depth: f64,
+    /// The depth fraction is depth·u^POWER, u uniform: 1 is uniform, 2 puts more potentials near U = 0.
+    #[arg(long, default_value_t = 1.0)]
+    pub depth_power: f64,
     #[arg(long, default_value_t = 1)]
     pub seed: u64,
     /// The .npz file to write.
@@ -70,6 +73,17 @@ pub struct IterateArgs {
     pub batch: usize,
     #[arg(long, default_value_t = 1e-2)]
     pub lr: f64,
+    /// Final learning rate of the cosine schedule (default lr/100).
+    #[arg(long)]
+    pub lr_end: Option<f64>,
+    /// AdamW weight decay (decoupled) of network 1. It removes the first-layer weights that the
+    /// data do not constrain, whose random initial values otherwise show up as noise in the
+    /// gradient at U = 0.
+    #[arg(long, default_value_t = 1e-2)]
+    pub weight_decay: f64,
+    /// AdamW weight decay of networks 2 and 3 (the residual networks, which carry the Hessian).
+    #[arg(long, default_value_t = 1e-2)]
+    pub residual_weight_decay: f64,
     /// Early-stopping patience (epochs).
     #[arg(long)]
     pub patience: Option<usize>,
@@ -134,6 +148,7 @@ fn data(a: DataArgs) -> Result<ExitCode> {
         samples: a.samples,
         families,
         depth: a.depth,
+        depth_power: a.depth_power,
         seed: a.seed,
     };
     let bar = (!a.quiet).then(|| {
@@ -195,8 +210,8 @@ fn iterate(a: IterateArgs) -> Result<ExitCode> {
         epochs,
         batch: a.batch,
         lr: a.lr,
-        lr_end: a.lr * 1e-2,
-        weight_decay: 0.0,
+        lr_end: a.lr_end.unwrap_or(a.lr * 1e-2),
+        weight_decay: a.weight_decay,
         val_fraction: 0.1,
         patience: a.patience.unwrap_or(epochs / 4 + 10),
         seed: a.seed,
@@ -214,6 +229,9 @@ fn iterate(a: IterateArgs) -> Result<ExitCode> {
         epochs,
         batch: a.batch,
         lr: a.lr,
+        lr_end: cfg.lr_end,
+        weight_decay: a.weight_decay,
+        residual_weight_decay: a.residual_weight_decay,
         seed: a.seed,
         gradient_tolerance: if a.quick { 0.5 } else { 0.1 },
         train: cfg,

@@ -144,7 +144,25 @@ pub fn sample(
     seed: u64,
     index: u64,
 ) -> (Vec<f64>, Family) {
-    assert!(!families.is_empty() && depth > 0.0 && depth < 1.0);
+    sample_with_power(families, steps, range, depth, 1.0, seed, index)
+}
+
+/// [`sample`] with the depth fraction drawn as `depth`·u^`power`, u uniform in [0, 1): power 1 is
+/// the uniform fraction of [`sample`] (the same potentials), power p > 1 puts more potentials
+/// near U = 0 (density ∝ f^{1/p − 1}), where the Taylor coefficients at U = 0 are decided.
+///
+/// # Panics
+/// If `families` is empty, `depth` is not in (0, 1) or `power` is not positive.
+pub fn sample_with_power(
+    families: &[Family],
+    steps: usize,
+    range: f64,
+    depth: f64,
+    power: f64,
+    seed: u64,
+    index: u64,
+) -> (Vec<f64>, Family) {
+    assert!(!families.is_empty() && depth > 0.0 && depth < 1.0 && power > 0.0);
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
     rng.set_stream(index);
     let family = families[(index % families.len() as u64) as usize];
@@ -156,7 +174,8 @@ pub fn sample(
         let Some(lstar) = unitary_scale(&s, range) else {
             continue;
         };
-        let f = depth * rng.random_range(0.0..1.0);
+        let u: f64 = rng.random_range(0.0..1.0);
+        let f = depth * if power == 1.0 { u } else { u.powf(power) };
         let u: Vec<f64> = s.iter().map(|v| f * lstar * v).collect();
         if is_shallow_attractive(&u, range) {
             return (u, family);
