@@ -82,6 +82,54 @@ fn every_inn_example_resolves_its_parameters() {
 }
 
 #[test]
+fn learned_theory_example_reads_back_its_couplings() {
+    // examples/theory/unimodal.fnn was trained on samples of m² = 1, κ = 0.5, g = 0.8, λ = 1.2;
+    // its action at the data mean must give λ = 24 A4[i,i,i,i] and κ = −2 A2[i,i+1] back
+    let at = "-0.157443,-0.158125,-0.159188,-0.148054,-0.147838,-0.160052,-0.157740,-0.156435";
+    let out =
+        std::env::temp_dir().join(format!("feynn-theory-example-{}.json", std::process::id()));
+    let (code, _, err) = feynn(&[
+        "action",
+        "examples/theory/unimodal.fnn",
+        "--order",
+        "4",
+        "--tensor",
+        "a",
+        "--at",
+        at,
+        "--format",
+        "json",
+        "-o",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 0, "{err}");
+    let j: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&out).unwrap()).unwrap();
+    let entry = |idx: &[u64]| -> f64 {
+        j["outputs"][0]["coefficients"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| {
+                c["index"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|v| v.as_u64().unwrap())
+                    .collect::<Vec<_>>()
+                    == idx
+            })
+            .unwrap_or_else(|| panic!("no entry {idx:?}"))["value"]
+            .as_f64()
+            .unwrap()
+    };
+    let lambda = (0..8).map(|i| 24.0 * entry(&[i, i, i, i])).sum::<f64>() / 8.0;
+    let kappa = (0..7).map(|i| -2.0 * entry(&[i, i + 1])).sum::<f64>() / 7.0;
+    assert!((lambda - 1.2).abs() < 0.12, "λ read back as {lambda}");
+    assert!((kappa - 0.5).abs() < 0.05, "κ read back as {kappa}");
+}
+
+#[test]
 fn inn_example_runs_as_in_the_book() {
     let (code, out, err) = feynn(&[
         "action",
