@@ -306,9 +306,15 @@ fn depth_power_keeps_the_shapes_and_favours_shallow_potentials() {
             .unwrap();
         let ratio = u2[k] / u1[k];
         assert!((0.0..=1.0).contains(&ratio), "{f:?}: ratio {ratio}");
-        assert!(u2.iter().zip(&u1).all(|(b, a)| (b - ratio * a).abs() <= 1e-12 * a.abs()));
+        assert!(u2
+            .iter()
+            .zip(&u1)
+            .all(|(b, a)| (b - ratio * a).abs() <= 1e-12 * a.abs()));
         a0_1 += physics::scattering_length(&u1, 1.0);
         a0_2 += physics::scattering_length(&u2, 1.0);
     }
-    assert!(a0_2 > a0_1, "power 2 should give shallower potentials: {a0_2} vs {a0_1}");
+    assert!(
+        a0_2 > a0_1,
+        "power 2 should give shallower potentials: {a0_2} vs {a0_1}"
+    );
 }
