@@ -587,6 +587,23 @@ fn taylor_route_recovers_the_planted_couplings_at_any_point() {
     }
 }
 
+/// The Taylor expansion to order 3 at `point` of Σ c_A Π_{i∈A} s_i, by series products.
+fn expand_terms(terms: &[(Vec<usize>, f64)], point: &[f64]) -> TaylorExpansion {
+    TaylorExpansion::of(point, 3, 1, |b, s| {
+        let mut out = vec![0.0; b.len()];
+        for (a, c) in terms {
+            let mut p = vec![0.0; b.len()];
+            p[0] = *c;
+            for &i in a {
+                p = b.mul_series(&p, &s.row(i).to_vec());
+            }
+            out.iter_mut().zip(&p).for_each(|(o, v)| *o += v);
+        }
+        Ok(out)
+    })
+    .unwrap()
+}
+
 #[test]
 fn taylor_and_walsh_routes_agree_on_a_multilinear_polynomial() {
     // A planted multilinear polynomial with 0- to 4-body terms on 6 spins. The exact (walsh)
@@ -614,19 +631,7 @@ fn taylor_and_walsh_routes_agree_on_a_multilinear_polynomial() {
     })
     .unwrap();
     let point = [0.3, -0.7, 0.5, 1.0, 0.2, -0.4];
-    let e = TaylorExpansion::of(&point, 3, 1, |b, s| {
-        let mut out = vec![0.0; b.len()];
-        for (a, c) in &terms {
-            let mut p = vec![0.0; b.len()];
-            p[0] = *c;
-            for &i in a {
-                p = b.mul_series(&p, &s.row(i).to_vec());
-            }
-            out.iter_mut().zip(&p).for_each(|(o, v)| *o += v);
-        }
-        Ok(out)
-    })
-    .unwrap();
+    let e = expand_terms(&terms, &point);
     for mask in 0usize..64 {
         let a: Vec<usize> = (0..6).filter(|i| mask >> i & 1 == 1).collect();
         if a.len() > 3 {
@@ -662,19 +667,7 @@ fn taylor_and_walsh_routes_agree_on_a_multilinear_polynomial() {
             / 64.0;
         assert!(close(*wv, direct, 1e-13), "w[{mask:b}]");
     }
-    let half = TaylorExpansion::of(&[0.5; 6], 3, 1, |b, s| {
-        let mut out = vec![0.0; b.len()];
-        for (a, c) in &terms {
-            let mut p = vec![0.0; b.len()];
-            p[0] = *c;
-            for &i in a {
-                p = b.mul_series(&p, &s.row(i).to_vec());
-            }
-            out.iter_mut().zip(&p).for_each(|(o, v)| *o += v);
-        }
-        Ok(out)
-    })
-    .unwrap();
+    let half = expand_terms(&terms, &[0.5; 6]);
     assert!(close(
         half.get(&[1, 2, 5]).unwrap(),
         8.0 * w[0b100110],
@@ -682,19 +675,7 @@ fn taylor_and_walsh_routes_agree_on_a_multilinear_polynomial() {
     ));
     assert!(close(half.get(&[1, 4]).unwrap(), 4.0 * w[0b10010], 1e-13));
     // at s0 = 0 the Taylor coefficients are the Möbius ones
-    let e0 = TaylorExpansion::of(&[0.0; 6], 3, 1, |b, s| {
-        let mut out = vec![0.0; b.len()];
-        for (a, c) in &terms {
-            let mut p = vec![0.0; b.len()];
-            p[0] = *c;
-            for &i in a {
-                p = b.mul_series(&p, &s.row(i).to_vec());
-            }
-            out.iter_mut().zip(&p).for_each(|(o, v)| *o += v);
-        }
-        Ok(out)
-    })
-    .unwrap();
+    let e0 = expand_terms(&terms, &[0.0; 6]);
     assert_eq!(e0.get(&[1, 2, 5]).unwrap(), walsh.coefficient(&[1, 2, 5]));
     assert_eq!(e0.get(&[4, 1]).unwrap(), 3.0);
 }
