@@ -25,8 +25,8 @@
 //!
 //! Initialisation: L = U = 1 plus small noise, b = 0, α small (the identity map, a Gaussian);
 //! weight decay pulls towards it. Training stops when the held-out likelihood has not improved for
-//! `patience` epochs, and keeps the last epoch's weights if its held-out NLL is within 0.01 nats of
-//! the best (`train::optimise`): with few parameters and many samples the held-out likelihood of
+//! `patience` epochs, and keeps the last epoch's weights if its held-out NLL is within one standard
+//! error (√(N/2)/√n_val nats, at least 0.01) of the best (`train::optimise`): with few parameters and many samples the held-out likelihood of
 //! nearly converged epochs differs by less than its noise, and the cosine-decayed last epoch is the
 //! most converged; a fit that overfits or diverges late is rolled back to its best epoch.
 
@@ -287,8 +287,9 @@ pub fn fit_inn(
             Some(x) => loss_of(x)?.to_scalar::<f64>(),
             None => Ok(train_loss),
         },
-        // converged epochs differ by ~1e-3 nats; a late blow-up by far more
-        Some(0.01),
+        // the standard error of a held-out mean NLL, √(N/2)/√n_val (the NLL of a Gaussian has
+        // spread √(N/2)): converged epochs differ by less, a late blow-up by far more
+        Some(((n as f64 / 2.0) / n_val.max(1) as f64).sqrt().max(0.01)),
     )?;
 
     // the exact likelihood and branch counts of the best network, raw units
