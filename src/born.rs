@@ -613,8 +613,8 @@ mod iterate {
         s
     }
 
-    /// The degree-3 Taylor polynomial of `net` at 0 evaluated at every row of `x`.
-    fn cubic_part(net: &Network, x: &Array2<f64>) -> Result<Array1<f64>> {
+    /// The degree-3 monomials of `net`'s Taylor expansion at 0 and their coefficients.
+    fn cubic_coefficients(net: &Network) -> Result<Vec<(Vec<u32>, f64)>> {
         let ex = Expander::new(
             net,
             &Options {
@@ -623,18 +623,22 @@ mod iterate {
             },
         )?;
         let e = ex.expand(&vec![0.0; net.inputs()])?;
-        let monos: Vec<(usize, &Vec<u32>)> = ex
+        Ok(ex
             .monomials()
             .iter()
             .enumerate()
             .filter(|(_, m)| m.len() == 3)
-            .collect();
+            .map(|(i, m)| (m.clone(), e.coefficients[[0, i]]))
+            .collect())
+    }
+
+    /// The degree-3 Taylor polynomial of `net` at 0 evaluated at every row of `x`.
+    fn cubic_part(net: &Network, x: &Array2<f64>) -> Result<Array1<f64>> {
+        let monos = cubic_coefficients(net)?;
         Ok(Array1::from_iter(x.axis_iter(Axis(0)).map(|u| {
             monos
                 .iter()
-                .map(|(i, m)| {
-                    e.coefficients[[0, *i]] * m.iter().map(|k| u[*k as usize]).product::<f64>()
-                })
+                .map(|(m, c)| c * m.iter().map(|k| u[*k as usize]).product::<f64>())
                 .sum()
         })))
     }
@@ -642,21 +646,10 @@ mod iterate {
     /// Relative L2 error of the degree-3 coefficients of `net` at 0 against the exact third Born
     /// term's coefficients ([`series::monomial_coefficient`]).
     fn third_order_error(net: &Network, range: f64) -> Result<f64> {
-        let ex = Expander::new(
-            net,
-            &Options {
-                order: 3,
-                ..Options::default()
-            },
-        )?;
-        let e = ex.expand(&vec![0.0; net.inputs()])?;
-        let (mut learned, mut exact) = (vec![], vec![]);
-        for (i, m) in ex.monomials().iter().enumerate() {
-            if m.len() == 3 {
-                learned.push(e.coefficients[[0, i]]);
-                exact.push(series::monomial_coefficient(m, net.inputs(), range));
-            }
-        }
+        let (learned, exact): (Vec<f64>, Vec<f64>) = cubic_coefficients(net)?
+            .into_iter()
+            .map(|(m, c)| (c, series::monomial_coefficient(&m, net.inputs(), range)))
+            .unzip();
         Ok(rel_err(&learned, &exact))
     }
 }

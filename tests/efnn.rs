@@ -128,23 +128,13 @@ fn three_spin_energy_of_hand_computed_configurations() {
     );
 }
 
-#[test]
-fn three_spin_data_recomputed_and_reproducible() {
-    let dir = tempfile::tempdir().unwrap();
-    let f = dir.path().join("d.npz");
+/// `feynn efnn data ARGS --quiet -o FILE`, which must succeed.
+fn write_data(args: &[&str], file: &std::path::Path) {
     let out = Command::new(BIN)
-        .args([
-            "efnn",
-            "data",
-            "three-spin",
-            "--samples",
-            "300",
-            "--seed",
-            "3",
-            "--quiet",
-            "-o",
-        ])
-        .arg(&f)
+        .args(["efnn", "data"])
+        .args(args)
+        .args(["--quiet", "-o"])
+        .arg(file)
         .output()
         .unwrap();
     assert!(
@@ -152,6 +142,13 @@ fn three_spin_data_recomputed_and_reproducible() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
+}
+
+#[test]
+fn three_spin_data_recomputed_and_reproducible() {
+    let dir = tempfile::tempdir().unwrap();
+    let f = dir.path().join("d.npz");
+    write_data(&["three-spin", "--samples", "300", "--seed", "3"], &f);
     let d = feynn::data::Dataset::read(&f).unwrap();
     assert_eq!(d.inputs.dim(), (300, 15));
     let meta: serde_json::Value = serde_json::from_str(d.metadata.as_deref().unwrap()).unwrap();
@@ -192,26 +189,7 @@ fn three_spin_data_recomputed_and_reproducible() {
 fn double_exchange_data_cli() {
     let dir = tempfile::tempdir().unwrap();
     let f = dir.path().join("de.npz");
-    let out = Command::new(BIN)
-        .args([
-            "efnn",
-            "data",
-            "double-exchange",
-            "--size",
-            "3",
-            "--samples",
-            "4",
-            "--quiet",
-            "-o",
-        ])
-        .arg(&f)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    write_data(&["double-exchange", "--size", "3", "--samples", "4"], &f);
     let d = feynn::data::Dataset::read(&f).unwrap();
     assert_eq!(d.inputs.dim(), (4, 27));
     let de = DoubleExchange::paper(3);

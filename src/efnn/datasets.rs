@@ -23,6 +23,34 @@ fn bar(len: usize, show: bool, what: &str) -> Option<indicatif::ProgressBar> {
     })
 }
 
+/// `samples` rows (configuration, energy) drawn in parallel by `row(k)`, with a progress bar, as
+/// inputs [samples, features] and targets.
+fn rows_in_parallel(
+    samples: usize,
+    features: usize,
+    progress: bool,
+    what: &str,
+    row: impl Fn(usize) -> (Vec<f64>, f64) + Sync,
+) -> (Array2<f64>, Array1<f64>) {
+    let b = bar(samples, progress, what);
+    let rows: Vec<(Vec<f64>, f64)> = (0..samples)
+        .into_par_iter()
+        .map(|k| {
+            let r = row(k);
+            if let Some(b) = &b {
+                b.inc(1);
+            }
+            r
+        })
+        .collect();
+    if let Some(b) = b {
+        b.finish_and_clear();
+    }
+    let inputs = Array2::from_shape_fn((samples, features), |(r, i)| rows[r].0[i]);
+    let targets = Array1::from_iter(rows.iter().map(|r| r.1));
+    (inputs, targets)
+}
+
 /// `samples` configurations of the 3-spin model with its energies; metadata holds the couplings.
 pub fn three_spin(
     model: &ThreeSpin,
@@ -31,24 +59,12 @@ pub fn three_spin(
     seed: u64,
     progress: bool,
 ) -> Dataset {
-    let b = bar(samples, progress, "configurations");
-    let rows: Vec<(Vec<f64>, f64)> = (0..samples)
-        .into_par_iter()
-        .map(|k| {
-            let s = model.sample(values, seed, k as u64);
-            let e = model.energy(&s);
-            if let Some(b) = &b {
-                b.inc(1);
-            }
-            (s, e)
-        })
-        .collect();
-    if let Some(b) = b {
-        b.finish_and_clear();
-    }
     let l = model.sites;
-    let inputs = Array2::from_shape_fn((samples, l), |(r, i)| rows[r].0[i]);
-    let targets = Array1::from_iter(rows.iter().map(|r| r.1));
+    let (inputs, targets) = rows_in_parallel(samples, l, progress, "configurations", |k| {
+        let s = model.sample(values, seed, k as u64);
+        let e = model.energy(&s);
+        (s, e)
+    });
     let metadata = serde_json::json!({
         "system": match values { SpinValues::Binary => "three-spin", SpinValues::Continuous => "three-spin-continuous" },
         "sites": l,
@@ -73,25 +89,18 @@ pub fn double_exchange(
     seed: u64,
     progress: bool,
 ) -> Dataset {
-    let b = bar(samples, progress, "diagonalisations");
-    let rows: Vec<(Vec<f64>, f64)> = (0..samples)
-        .into_par_iter()
-        .map(|k| {
+    let (inputs, targets) = rows_in_parallel(
+        samples,
+        3 * model.sites(),
+        progress,
+        "diagonalisations",
+        |k| {
             let mut rng = stream_rng(seed, k as u64 + 1);
             let s = uniform_spins(model.n, &mut rng);
             let e = model.energy(&s);
-            if let Some(b) = &b {
-                b.inc(1);
-            }
             (s, e)
-        })
-        .collect();
-    if let Some(b) = b {
-        b.finish_and_clear();
-    }
-    let f = 3 * model.sites();
-    let inputs = Array2::from_shape_fn((samples, f), |(r, i)| rows[r].0[i]);
-    let targets = Array1::from_iter(rows.iter().map(|r| r.1));
+        },
+    );
     let metadata = serde_json::json!({
         "system": "double-exchange",
         "n": model.n, "t": model.t, "J": model.j, "mu": model.mu, "T": model.temp,

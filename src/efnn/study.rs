@@ -319,21 +319,15 @@ pub fn compare_three_spin(
             )
             .unwrap();
             if *arch == Arch::Efnn {
-                let pts: Vec<(f64, f64)> = model
-                    .couplings
-                    .iter()
-                    .copied()
-                    .zip(z.learned.iter().copied())
-                    .collect();
-                plots::scatter(
+                coupling_scatter(
                     &out.join("couplings.svg"),
                     &format!(
                         "Taylor at s=0 vs true J_ijk (EFNN, corr {:.3})",
                         z.correlation
                     ),
-                    "true J_ijk",
                     "learned J_ijk = −∂³E/∂s_i∂s_j∂s_k",
-                    &pts,
+                    &model.couplings,
+                    &z.learned,
                 )?;
             }
             readouts.insert(
@@ -392,34 +386,22 @@ pub fn compare_three_spin(
         )
         .unwrap();
         if *arch == Arch::Efnn {
-            let pts: Vec<(f64, f64)> = model
-                .couplings
-                .iter()
-                .copied()
-                .zip(rep.learned.iter().copied())
-                .collect();
-            plots::scatter(
+            coupling_scatter(
                 &out.join("couplings.svg"),
                 &format!("learned vs true J_ijk (EFNN, corr {:.3})", rep.correlation),
-                "true J_ijk",
                 "learned J_ijk = −c_ijk",
-                &pts,
+                &model.couplings,
+                &rep.learned,
             )?;
-            let pts: Vec<(f64, f64)> = model
-                .couplings
-                .iter()
-                .copied()
-                .zip(at_mean.report.learned.iter().copied())
-                .collect();
-            plots::scatter(
+            coupling_scatter(
                 &out.join("couplings-taylor.svg"),
                 &format!(
                     "Taylor at the mean vs true J_ijk (EFNN, corr {:.3})",
                     at_mean.report.correlation
                 ),
-                "true J_ijk",
                 "learned J_ijk = −∂³E/∂s_i∂s_j∂s_k",
-                &pts,
+                &model.couplings,
+                &at_mean.report.learned,
             )?;
         }
         readouts.insert(
@@ -640,4 +622,16 @@ pub fn size_transfer(
     )?;
     write(out, "transfer.md", &md)?;
     Ok(report)
+}
+
+/// Learned against true couplings, one point per triplet.
+fn coupling_scatter(
+    path: &Path,
+    title: &str,
+    ydesc: &str,
+    truth: &[f64],
+    learned: &[f64],
+) -> Result<()> {
+    let pts: Vec<(f64, f64)> = truth.iter().copied().zip(learned.iter().copied()).collect();
+    plots::scatter(path, title, "true J_ijk", ydesc, &pts)
 }

@@ -792,13 +792,9 @@ impl Inn<f64> {
     /// inverse network. Latent draws without a pre-image (theory §3.8) are redrawn; the second
     /// value counts them.
     pub fn sample(&self, m: usize, seed: u64) -> (Vec<Vec<f64>>, usize) {
-        use rand::{Rng, SeedableRng};
+        use rand::SeedableRng;
         let mut rng = rand::rngs::StdRng::seed_from_u64(seed);
-        let mut normal = move || {
-            let u1: f64 = 1.0 - rng.random::<f64>(); // (0, 1]
-            let u2: f64 = rng.random::<f64>();
-            (-2.0 * u1.ln()).sqrt() * (2.0 * std::f64::consts::PI * u2).cos()
-        };
+        let mut normal = move || crate::numeric::standard_normal(&mut rng);
         let mut out = Vec::with_capacity(m);
         let mut rejected = 0usize;
         while out.len() < m {

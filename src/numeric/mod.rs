@@ -176,3 +176,12 @@ impl Expansion {
         basis.index_of(&a).map(|i| self.coefficients[[o, i]])
     }
 }
+
+/// One draw of N(0, 1) (Box–Muller; `rand_distr` is not a dependency of the library), shared by
+/// every sampler (INN latents, HMC momenta, Gaussian couplings).
+pub fn standard_normal(rng: &mut impl rand::Rng) -> f64 {
+    // 1 − u ∈ (0, 1] keeps the logarithm finite
+    let u1: f64 = 1.0 - rng.random::<f64>();
+    let u2: f64 = rng.random::<f64>();
+    (-2.0 * u1.ln()).sqrt() * (2.0 * std::f64::consts::PI * u2).cos()
+}

@@ -20,6 +20,7 @@ use rand_chacha::ChaCha8Rng;
 use serde::Serialize;
 
 use crate::error::{Error, Result};
+use crate::numeric::standard_normal as normal;
 
 /// A density p ∝ e^{−S(x)} that HMC can sample.
 pub trait Target {
@@ -112,13 +113,6 @@ pub struct Diagnostics {
     pub iterations: usize,
     pub gradient_evaluations: usize,
     pub seconds: f64,
-}
-
-/// A standard normal draw (Box–Muller).
-pub fn normal(rng: &mut ChaCha8Rng) -> f64 {
-    let u1: f64 = 1.0 - rng.random::<f64>(); // (0, 1]
-    let u2: f64 = rng.random::<f64>();
-    (-2.0 * u1.ln()).sqrt() * (2.0 * std::f64::consts::PI * u2).cos()
 }
 
 struct Chain<'a, T: Target> {

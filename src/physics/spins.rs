@@ -19,13 +19,7 @@ pub enum SpinValues {
     Continuous,
 }
 
-/// One draw of N(0, 1) (Box–Muller; `rand_distr` is not a dependency of the library).
-pub fn standard_normal(rng: &mut impl Rng) -> f64 {
-    // 1 − u ∈ (0, 1] keeps the logarithm finite
-    let u1: f64 = 1.0 - rng.random::<f64>();
-    let u2: f64 = rng.random::<f64>();
-    (-2.0 * u1.ln()).sqrt() * (2.0 * std::f64::consts::PI * u2).cos()
-}
+pub use crate::numeric::standard_normal;
 
 /// The generator of stream `stream` of `seed`.
 pub fn stream_rng(seed: u64, stream: u64) -> ChaCha8Rng {

@@ -93,7 +93,7 @@ pub fn learn(
         },
     )?;
     let learned = &act.tensors;
-    let (orders, couplings, mut matrices) = match theory {
+    let (orders, couplings, matrices) = match theory {
         Some(t) => {
             let truth = t.tensors(&mean);
             let fitted = fit_couplings(&t.shape, &mean, learned)?;
@@ -153,7 +153,6 @@ pub fn learn(
         &cumulants(&second, n).unwrap(),
     );
     let pairs = cumulant_pairs(&model_c, &data_c);
-    matrices.shrink_to_fit();
     Ok((
         LearnResult {
             theory: theory.cloned(),
