@@ -3,10 +3,10 @@
 //! work). The figure is quoted in book/src/theory.md and book/src/performance.md.
 
 use criterion::{criterion_group, criterion_main, Criterion};
-use feynn::physics::mcmc::{hmc, HmcConfig, LatticeTarget};
+use feynn_studies::physics::mcmc::{hmc, HmcConfig, LatticeTarget};
 
 fn bench(c: &mut Criterion) {
-    let theory = feynn::theory::preset("unimodal", vec![16]).unwrap();
+    let theory = feynn_studies::theory::preset("unimodal", vec![16]).unwrap();
     let cfg = HmcConfig {
         samples: 10_000,
         thin: Some(4),

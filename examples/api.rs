@@ -1,4 +1,5 @@
-//! Using feynn as a library: parse a spec, bind weights, expand, count and list diagrams.
+//! Using feynn as a library: the numbers (Taylor coefficients), the diagrams, closed forms, the
+//! action of an invertible network, and a hand-derived formula checked against the model.
 //!
 //! `cargo run --example api`
 
@@ -48,5 +49,46 @@ fn main() -> feynn::Result<()> {
             index_term(&t, model.layers.len(), "o").text()
         );
     }
+
+    // Closed forms: the expanded Taylor coefficients of a σ → tanh network with two inputs.
+    #[cfg(feature = "symbolic")]
+    {
+        use feynn::symbolic::{closed_forms, Options as SymOptions};
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+        let two = load_model(&root.join("examples/symbolic/two_layer.fnn"), None)?;
+        let forms = closed_forms(&two, 1, None, &SymOptions::default())?;
+        for c in &forms.outputs[0].coefficients {
+            println!("closed form c{:?} = {} ({} terms)", c.index, c.expr, c.terms);
+        }
+    }
+
+    // The action S = −ln p of an invertible network to order 4 at the origin.
+    let flow = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/inn/flow.fnn");
+    let (spec, store) = feynn::model::inn::load_with_weights(&flow, None, None)?;
+    let req = feynn::numeric::action_series::ActionRequest {
+        order: 4,
+        at: None,
+        convention: feynn::numeric::action_series::Convention::Minus,
+        tensor: feynn::numeric::action_series::TensorConvention::A,
+        exact: false,
+        logdet: true,
+        data: None,
+        memory_limit: feynn::numeric::DEFAULT_MEMORY_LIMIT,
+    };
+    let act = feynn::numeric::action_series::action_series(&spec, store.as_ref(), &req)?;
+    print!("{}", feynn::export::action::action_text(&act, 3));
+
+    // A hand-derived formula for the gradient of a one-hidden-layer network, checked at random
+    // parameter draws and several widths (and proved symbolically when Symbolica is built in).
+    let general = load_model(&spec_path(), Some("general"))?;
+    let claim = feynn::check::parse_claim(
+        "claim", "dy/dx1 = sum(k, W3[1,k]*dsigma(b2[k] + sum(j, W2[k,j]*sigma(b1[j])))*sum(j, W2[k,j]*dsigma(b1[j])*W1[j,1]))",
+    )?;
+    let report = feynn::check::check(&general, &claim, &feynn::check::Options::default())?;
+    print!("{}", report.text());
     Ok(())
+}
+
+fn spec_path() -> std::path::PathBuf {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/specs/features.fnn")
 }

@@ -10,11 +10,11 @@
 
 use std::path::PathBuf;
 
-use feynn::born::rel_err;
+use feynn_studies::born::rel_err;
 use feynn::model::weights::TensorStore;
 use feynn::model::{load_model, Network};
 use feynn::numeric::{Expander, Options};
-use feynn::physics::born;
+use feynn_studies::physics::born;
 use ndarray::Array2;
 
 fn main() -> feynn::Result<()> {
@@ -68,12 +68,12 @@ fn main() -> feynn::Result<()> {
             rel_err(m.as_slice().unwrap(), h.as_slice().unwrap())
         );
     }
-    feynn::plot::gradient_plot(
+    feynn_studies::plot::gradient_plot(
         &out.join("born-gradient.svg"),
         &g,
         &[("network 1", &grads[0])],
     )?;
-    feynn::plot::heatmaps(
+    feynn_studies::plot::heatmaps(
         &out.join("born-hessian.svg"),
         &[
             ("H1 (network 1)", &hess[0]),

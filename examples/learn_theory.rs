@@ -8,13 +8,13 @@
 
 #[cfg(feature = "train")]
 fn main() -> feynn::Result<()> {
-    use feynn::physics::mcmc::HmcConfig;
-    use feynn::theory::fit::LayerKind;
-    use feynn::theory::study::{checks, learn, table, LearnConfig};
+    use feynn_studies::physics::mcmc::HmcConfig;
+    use feynn_studies::theory::fit::LayerKind;
+    use feynn_studies::theory::study::{checks, learn, table, LearnConfig};
 
     // the unimodal preset on a ring of 4 sites: m² = 1, κ = 0.5, g = 0.8, λ = 1.2
-    let theory = feynn::theory::preset("unimodal", vec![4])?;
-    let (x, diag) = feynn::theory::sample(
+    let theory = feynn_studies::theory::preset("unimodal", vec![4])?;
+    let (x, diag) = feynn_studies::theory::sample(
         &theory,
         &HmcConfig {
             samples: 8000,
@@ -32,7 +32,7 @@ fn main() -> feynn::Result<()> {
     let cfg = LearnConfig {
         depth: 2,
         kind: LayerKind::Cubic,
-        train: feynn::train::Config {
+        train: feynn_studies::train::Config {
             epochs: 150,
             batch: 256,
             lr: 1e-2,

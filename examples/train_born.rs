@@ -19,10 +19,10 @@
 //!    Gaussians; 1–2 square wells, discretised by overlap; exponentials e^{−r/b}, optionally plus
 //!    a surface-peaked e^{−(R−r)/b}; independent random depths per step; a random mix of the first
 //!    three), then scaled to U = f·λ*·S with f uniform in [0, F_MAX], where λ* is the unitary-limit
-//!    scale of the shape ([`feynn::physics::unitary_scale`]): the Born series of a₀ converges for
+//!    scale of the shape ([`feynn_studies::physics::unitary_scale`]): the Born series of a₀ converges for
 //!    f < 1, and f ≤ F_MAX = 0.5 keeps every potential "shallow". Potentials with a bound state or
 //!    a₀ > 0 are rejected (none should be). The target is the exact a₀
-//!    ([`feynn::physics::scattering_length`]).
+//!    ([`feynn_studies::physics::scattering_length`]).
 //! 2. **Training.** Inputs are standardised per step and the target by its mean and spread for
 //!    the optimiser only; the scalings are folded into the first and last layer before saving, so
 //!    the saved network maps raw U directly to a₀.
@@ -37,7 +37,7 @@ use std::time::Instant;
 use feynn::model::weights::{write_safetensors, Tensor, TensorStore};
 use feynn::model::Network;
 use feynn::numeric::{Expander, Options};
-use feynn::physics::{self, born};
+use feynn_studies::physics::{self, born};
 use ndarray::{Array1, Array2, Axis};
 
 const STEPS: usize = 64;
@@ -372,7 +372,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             },
         );
     }
-    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("examples/born");
+    let dir = PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../..")).join("examples/born");
     std::fs::create_dir_all(&dir)?;
     write_safetensors(&dir.join("born.safetensors"), &tensors)?;
     std::fs::write(dir.join("born.fnn"), SPEC)?;

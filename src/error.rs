@@ -72,6 +72,34 @@ pub enum Error {
         help: String,
     },
 
+    /// A parameter's tensor is not in the weights file (or has a non-float dtype).
+    #[error("weights file {path}: {message}")]
+    #[diagnostic(help("{help}"))]
+    MissingTensor {
+        /// The weights file.
+        path: String,
+        /// The tensor's name in the file.
+        tensor: String,
+        /// What is wrong, in words.
+        message: String,
+        /// What to do.
+        help: String,
+    },
+
+    /// A tensor holds NaN or ±Inf.
+    #[error("weights file {path}: {message}")]
+    #[diagnostic(help("{help}"))]
+    NonFinite {
+        /// The weights file.
+        path: String,
+        /// The tensor's name in the file.
+        tensor: String,
+        /// What is wrong, in words (the value and its position).
+        message: String,
+        /// What to do.
+        help: String,
+    },
+
     #[error("tensor `{tensor}` in {path}: expected shape {expected}, found {found}")]
     #[diagnostic(help("the spec says this parameter has shape {expected}; check the layer widths or the `bind` lines"))]
     Shape {
@@ -101,7 +129,42 @@ impl From<SpecError> for Error {
     }
 }
 
+/// The cause of an [`Error`], for callers that match on it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ErrorKind {
+    /// Spec, claim or expression syntax and validation (file:line:col).
+    Parse,
+    /// Reading or writing a file.
+    Io,
+    /// A weights file that cannot be read.
+    Weights,
+    /// A tensor with the wrong shape.
+    Shape,
+    /// A tensor the spec needs is not in the file.
+    MissingTensor,
+    /// NaN or ±Inf where a finite number is needed.
+    NonFinite,
+    /// A request refused because it would not fit (memory or work).
+    TooLarge,
+    /// Any other bad input or usage error.
+    Invalid,
+}
+
 impl Error {
+    /// The cause, for matching: `match e.kind() { ErrorKind::Shape => …, … }`.
+    pub fn kind(&self) -> ErrorKind {
+        match self {
+            Error::Spec(_) => ErrorKind::Parse,
+            Error::Io { .. } => ErrorKind::Io,
+            Error::Weights { .. } => ErrorKind::Weights,
+            Error::MissingTensor { .. } => ErrorKind::MissingTensor,
+            Error::NonFinite { .. } => ErrorKind::NonFinite,
+            Error::Shape { .. } => ErrorKind::Shape,
+            Error::TooLarge { .. } => ErrorKind::TooLarge,
+            Error::Invalid(..) => ErrorKind::Invalid,
+        }
+    }
+
     /// A usage error with a hint.
     pub fn invalid(message: impl Into<String>, help: impl Into<String>) -> Self {
         Error::Invalid(message.into(), help.into())

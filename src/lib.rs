@@ -6,38 +6,29 @@
 //! `dsl` (spec text) → `model` (validated MLP, weights) → `diagrams` (petgraph) →
 //! `symbolic` (Symbolica closed forms, optional feature) | `numeric` (ndarray) → `export`.
 //!
-//! `physics` holds the ground truth of the Born-series application: the exact S-wave scattering
-//! length of step potentials and its first two Born terms in closed form.
-//!
 //! `check` cross-checks hand-derived formulas against the model (symbolically, then at random
 //! parameter draws), naming the diagrams a wrong formula misses.
 //!
-//! `efnn` holds effective field neural networks and their baselines (specs, one architecture
-//! over ndarray and candle backends, the coupling readout, the benchmark studies); the benchmark
-//! systems themselves are in `physics::spins` and `physics::double_exchange`.
-//!
-//! `theory` learns interacting lattice theories with invertible networks: HMC samples
-//! (`physics::lattice`, `physics::mcmc`), maximum-likelihood INN training, and the learned action
-//! read back with the exact recursion and compared with the truth.
-//!
-//! The CLI (`src/main.rs`, `src/cli/`) is a thin layer over this library.
+//! This crate is the core of a workspace: the studies (physics ground truth, the Born-series,
+//! INN-learning and EFNN reproductions, training, plots) are the crate `feynn-studies`
+//! (`crates/studies`) and the command line is the crate `feynn-cli` (`crates/cli`, binary
+//! `feynn`). Both depend on this crate, never the other way round; this crate has no
+//! command-line, progress-bar, plotting or training dependencies.
 
-pub mod born;
+#![warn(missing_docs)]
+
 pub mod check;
-pub mod data;
+pub mod claim;
 pub mod diagrams;
 pub mod dsl;
-pub mod efnn;
 pub mod error;
 pub mod export;
 pub mod model;
+pub mod notation;
 pub mod numeric;
-pub mod physics;
-pub mod plot;
+pub mod points;
+pub mod random;
 #[cfg(feature = "symbolic")]
 pub mod symbolic;
-pub mod theory;
-#[cfg(feature = "train")]
-pub mod train;
 
-pub use error::{Error, Result};
+pub use error::{Error, ErrorKind, Result};

@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use feynn::model::weights::TensorStore;
 use feynn::model::{load_model, Network};
 use feynn::numeric::{Expander, Options};
-use feynn::physics::{self, born};
+use feynn_studies::physics::{self, born};
 
 const STEPS: usize = 64;
 
@@ -22,7 +22,7 @@ const TOL_REL: f64 = 0.02;
 const TOL_RMS: f64 = 0.005;
 
 fn network() -> Network {
-    let spec = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("examples/born/born.fnn");
+    let spec = PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../..")).join("examples/born/born.fnn");
     let model = load_model(&spec, None).expect("examples/born/born.fnn parses");
     assert_eq!(model.fixed_widths(), Some(vec![64, 16, 16, 1]));
     let weights = model

@@ -7,8 +7,8 @@
 use std::path::Path;
 use std::process::Command;
 
-use feynn::data::Dataset;
-use feynn::physics::{self, born};
+use feynn_studies::data::Dataset;
+use feynn_studies::physics::{self, born};
 
 fn feynn(args: &[&str], dir: &Path) -> std::process::Output {
     Command::new(env!("CARGO_BIN_EXE_feynn"))

@@ -4,11 +4,11 @@
 use std::collections::BTreeMap;
 use std::process::Command;
 
-use feynn::efnn::forward::EfnnNet;
-use feynn::efnn::readout::{compare, mobius, Expansion};
-use feynn::efnn::{Arch, EfnnSpec, Geometry};
-use feynn::physics::double_exchange::{uniform_direction, uniform_spins, DoubleExchange};
-use feynn::physics::spins::{stream_rng, SpinValues, ThreeSpin};
+use feynn_studies::efnn::forward::EfnnNet;
+use feynn_studies::efnn::readout::{compare, mobius, Expansion};
+use feynn_studies::efnn::{Arch, EfnnSpec, Geometry};
+use feynn_studies::physics::double_exchange::{uniform_direction, uniform_spins, DoubleExchange};
+use feynn_studies::physics::spins::{stream_rng, SpinValues, ThreeSpin};
 use ndarray::Array2;
 use rand::{Rng, SeedableRng};
 
@@ -113,7 +113,7 @@ fn sphere_sampling_is_uniform() {
 fn three_spin_energy_of_hand_computed_configurations() {
     let m = ThreeSpin {
         sites: 4,
-        triplets: feynn::physics::spins::triplets(4),
+        triplets: feynn_studies::physics::spins::triplets(4),
         couplings: vec![1.0, 2.0, 3.0, 4.0],
     };
     // triplets: 012, 013, 023, 123
@@ -149,7 +149,7 @@ fn three_spin_data_recomputed_and_reproducible() {
     let dir = tempfile::tempdir().unwrap();
     let f = dir.path().join("d.npz");
     write_data(&["three-spin", "--samples", "300", "--seed", "3"], &f);
-    let d = feynn::data::Dataset::read(&f).unwrap();
+    let d = feynn_studies::data::Dataset::read(&f).unwrap();
     assert_eq!(d.inputs.dim(), (300, 15));
     let meta: serde_json::Value = serde_json::from_str(d.metadata.as_deref().unwrap()).unwrap();
     let j: Vec<f64> = serde_json::from_value(meta["couplings"].clone()).unwrap();
@@ -178,9 +178,9 @@ fn three_spin_data_recomputed_and_reproducible() {
     // The same seed gives the same set; the library draws the same couplings.
     let m = ThreeSpin::random(15, 1.0, 2.0, 3);
     assert_eq!(m.couplings, j);
-    let again = feynn::efnn::datasets::three_spin(&m, SpinValues::Binary, 300, 3, false);
+    let again = feynn_studies::efnn::datasets::three_spin(&m, SpinValues::Binary, 300, 3, false);
     assert_eq!(again.inputs, d.inputs);
-    let cont = feynn::efnn::datasets::three_spin(&m, SpinValues::Continuous, 50, 3, false);
+    let cont = feynn_studies::efnn::datasets::three_spin(&m, SpinValues::Continuous, 50, 3, false);
     assert!(cont.inputs.iter().all(|v| (-1.0..1.0).contains(v)));
     assert!((cont.targets[7] - m.energy(cont.inputs.row(7).as_slice().unwrap())).abs() < 1e-12);
 }
@@ -190,7 +190,7 @@ fn double_exchange_data_cli() {
     let dir = tempfile::tempdir().unwrap();
     let f = dir.path().join("de.npz");
     write_data(&["double-exchange", "--size", "3", "--samples", "4"], &f);
-    let d = feynn::data::Dataset::read(&f).unwrap();
+    let d = feynn_studies::data::Dataset::read(&f).unwrap();
     assert_eq!(d.inputs.dim(), (4, 27));
     let de = DoubleExchange::paper(3);
     for (row, e) in d.inputs.rows().into_iter().zip(d.targets.iter()) {
@@ -260,14 +260,14 @@ fn readout_of_the_true_energy_recovers_the_couplings() {
     wrong.couplings[5] += 1.0;
     assert!(compare(&e, &wrong).relative_error > 1e-3);
     // The Walsh–Fourier route: −8 w_ijk = J_ijk; 2^k w_A vanishes above order 3 (pure 3-body)
-    let w = feynn::efnn::readout::compare_walsh(&e, &m);
+    let w = feynn_studies::efnn::readout::compare_walsh(&e, &m);
     assert!(w.relative_error < 1e-12, "{}", w.relative_error);
     for (k, rms, _) in &w.rms_by_order {
         if *k > 3 {
             assert!(*rms < 1e-12, "order {k}: {rms}");
         }
     }
-    assert!(feynn::efnn::readout::compare_walsh(&e, &wrong).relative_error > 1e-3);
+    assert!(feynn_studies::efnn::readout::compare_walsh(&e, &wrong).relative_error > 1e-3);
 }
 
 fn dense(arch: Arch, l: usize, w: usize, n: usize) -> EfnnSpec {
@@ -444,7 +444,7 @@ fn efnn_specs_parse_and_report_errors_with_locations() {
     let dir = tempfile::tempdir().unwrap();
     let p = dir.path().join("m.fnn");
     std::fs::write(&p, "efnn a { arch dnn input 15 width 30 depth 2 }\nefnn b {\n  input lattice\n  channels 3\n  depth 3\n  weights \"b.safetensors\"\n}\n").unwrap();
-    let all = feynn::efnn::spec::load_efnns(&p).unwrap();
+    let all = feynn_studies::efnn::spec::load_efnns(&p).unwrap();
     assert_eq!(all[0].arch, Arch::Dnn);
     assert_eq!(
         all[0].geometry,
@@ -516,7 +516,7 @@ fn weights_of_another_spec_are_refused() {
 // ---------------------------------------------------------------------------------------------
 // The Taylor route (src/efnn/taylor.rs)
 
-use feynn::efnn::taylor::{compare_taylor, three_spin_series, TaylorExpansion};
+use feynn_studies::efnn::taylor::{compare_taylor, three_spin_series, TaylorExpansion};
 
 fn close(a: f64, b: f64, tol: f64) -> bool {
     (a - b).abs() <= tol * (1.0 + a.abs().max(b.abs()))
@@ -813,7 +813,7 @@ fn couplings_cli_both_routes() {
     ]);
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
-    let data = feynn::data::Dataset::read(&d.join("b.npz")).unwrap();
+    let data = feynn_studies::data::Dataset::read(&d.join("b.npz")).unwrap();
     let mean = data.inputs.mean_axis(ndarray::Axis(0)).unwrap().to_vec();
     let e = TaylorExpansion::of_net(&net, &mean, 3).unwrap();
     let c3 = v["taylor"]["couplings"]["c3"].as_array().unwrap();
@@ -909,8 +909,8 @@ fn couplings_cli_both_routes() {
 
 #[test]
 fn paper_length_example_has_the_theory_note_sizes() {
-    let specs = feynn::efnn::spec::load_efnns(std::path::Path::new(concat!(
-        env!("CARGO_MANIFEST_DIR"),
+    let specs = feynn_studies::efnn::spec::load_efnns(std::path::Path::new(concat!(
+        concat!(env!("CARGO_MANIFEST_DIR"), "/../.."),
         "/examples/efnn/paper_length.fnn"
     )))
     .unwrap();

@@ -4,9 +4,9 @@
 
 use std::process::Command;
 
-use feynn::efnn::forward::EfnnNet;
-use feynn::efnn::train::{vars_from, EfnnTrainable};
-use feynn::efnn::{Arch, EfnnSpec, Geometry};
+use feynn_studies::efnn::forward::EfnnNet;
+use feynn_studies::efnn::train::{vars_from, EfnnTrainable};
+use feynn_studies::efnn::{Arch, EfnnSpec, Geometry};
 use ndarray::Array2;
 use rand::{Rng, SeedableRng};
 

@@ -6,7 +6,7 @@ use std::process::Command;
 fn feynn(args: &[&str]) -> (i32, String, String) {
     let out = Command::new(env!("CARGO_BIN_EXE_feynn"))
         .args(args)
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .current_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/../.."))
         .output()
         .unwrap();
     (
@@ -31,7 +31,7 @@ fn specs(dir: &Path, out: &mut Vec<std::path::PathBuf>) {
 fn every_example_spec_is_valid() {
     let mut all = vec![];
     specs(
-        &Path::new(env!("CARGO_MANIFEST_DIR")).join("examples"),
+        &Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../..")).join("examples"),
         &mut all,
     );
     assert!(!all.is_empty());
@@ -57,7 +57,7 @@ fn every_example_spec_is_valid() {
 fn every_inn_example_resolves_its_parameters() {
     let mut all = vec![];
     specs(
-        &Path::new(env!("CARGO_MANIFEST_DIR")).join("examples"),
+        &Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../..")).join("examples"),
         &mut all,
     );
     let mut inns = 0;

@@ -31,7 +31,7 @@ fn pdflatex(dir: &Path, tex: &str) {
 
 #[test]
 fn every_example_document_compiles() {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let root = Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../.."));
     let mut all = vec![];
     specs(&root.join("examples"), &mut all);
     let dir = tempfile::tempdir().unwrap();
@@ -67,7 +67,7 @@ fn every_example_document_compiles() {
 
 #[test]
 fn a_fragment_pastes_into_a_paper() {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let root = Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../.."));
     let dir = tempfile::tempdir().unwrap();
     let out = Command::new(env!("CARGO_BIN_EXE_feynn"))
         .args([
@@ -93,7 +93,7 @@ fn a_fragment_pastes_into_a_paper() {
 #[cfg(feature = "symbolic")]
 #[test]
 fn expanded_closed_forms_compile() {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let root = Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../.."));
     let dir = tempfile::tempdir().unwrap();
     let tex = dir.path().join("expanded.tex");
     let out = Command::new(env!("CARGO_BIN_EXE_feynn"))
@@ -140,7 +140,7 @@ fn inn_tikz_and_latex_compile() {
     let feynn = |args: &[&str]| {
         let out = Command::new(env!("CARGO_BIN_EXE_feynn"))
             .args(args)
-            .current_dir(env!("CARGO_MANIFEST_DIR"))
+            .current_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/../.."))
             .output()
             .unwrap();
         assert!(

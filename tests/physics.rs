@@ -6,8 +6,8 @@ use num_bigint::BigInt;
 use num_rational::BigRational;
 use num_traits::{One, Zero};
 
-use feynn::physics::families::{sample, sample_with_power, Family};
-use feynn::physics::{self, born, series, smooth};
+use feynn_studies::physics::families::{sample, sample_with_power, Family};
+use feynn_studies::physics::{self, born, series, smooth};
 
 fn q(n: i64, d: i64) -> BigRational {
     BigRational::new(BigInt::from(n), BigInt::from(d))

@@ -10,7 +10,7 @@ use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 
 use feynn::diagrams::unlabelled;
-use feynn::export::TaylorJson;
+use feynn::export::TaylorSeries;
 use feynn::model::weights::{Tensor, TensorStore};
 use feynn::model::{parse_models, Model, Network};
 use feynn::numeric::{Expander, Options as NumericOptions};
@@ -496,7 +496,7 @@ fn json_closed_forms_evaluate_in_sympy_to_the_values() {
         let m = model(src);
         let store = random_store(&m, 40 + k as u64);
         let text = report(&m, *order, Some(&store), Some(x0.clone()), Style::Json).unwrap();
-        let json: TaylorJson = serde_json::from_str(&text).unwrap();
+        let json: TaylorSeries = serde_json::from_str(&text).unwrap();
         assert!(
             json.outputs
                 .iter()

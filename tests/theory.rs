@@ -8,8 +8,8 @@
 //!   them, its action coefficients against the planted ones (feature `train`);
 //! * the CLI: exit codes, quick runs, files.
 
-use feynn::physics::lattice::LatticeTheory;
-use feynn::physics::mcmc::{hmc, HmcConfig, LatticeTarget};
+use feynn_studies::physics::lattice::LatticeTheory;
+use feynn_studies::physics::mcmc::{hmc, HmcConfig, LatticeTarget};
 
 fn hmc_cfg(samples: usize, seed: u64) -> HmcConfig {
     HmcConfig {
@@ -177,8 +177,8 @@ fn cubic_layers_equal_their_inline_polynomial() {
 fn a_planted_network_is_recovered_within_statistical_error() {
     use feynn::model::inn::{Inn, InnLayer};
     use feynn::numeric::action::{action, ActionOptions};
-    use feynn::theory::compare_orders;
-    use feynn::theory::fit::{fit_inn, InnArch, LayerKind};
+    use feynn_studies::theory::compare_orders;
+    use feynn_studies::theory::fit::{fit_inn, InnArch, LayerKind};
     // the planted INN: one cubic layer, N = 3, invertible on all of ℝ³
     let planted = Inn {
         name: "planted".into(),
@@ -207,7 +207,7 @@ fn a_planted_network_is_recovered_within_statistical_error() {
             kind: LayerKind::Cubic,
             branch_penalty: 10.0,
         };
-        let cfg = feynn::train::Config {
+        let cfg = feynn_studies::train::Config {
             epochs: 600,
             batch: 1024,
             lr: 1e-2,
@@ -304,7 +304,7 @@ mod cli {
         );
         assert_eq!(code, 0, "{err}");
         assert!(out.contains("acceptance") && out.contains("ESS"), "{out}");
-        let (x, t) = feynn::theory::read_samples(&d.join("s.npz")).unwrap();
+        let (x, t) = feynn_studies::theory::read_samples(&d.join("s.npz")).unwrap();
         assert_eq!((x.nrows(), x.ncols()), (500, 4));
         assert_eq!(t.unwrap().shape, vec![2, 2]);
         let j: serde_json::Value =

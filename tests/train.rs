@@ -5,11 +5,11 @@
 use std::path::Path;
 use std::process::Command;
 
-use feynn::data::Dataset;
+use feynn_studies::data::Dataset;
 use feynn::model::weights::{write_safetensors, TensorStore};
 use feynn::model::{load_model, Network};
 use feynn::numeric::{Expander, Options};
-use feynn::train::{train, Config, Mlp};
+use feynn_studies::train::{train, Config, Mlp};
 use ndarray::{Array1, Array2};
 
 const GRAD: [f64; 3] = [0.8, -0.5, 0.3];

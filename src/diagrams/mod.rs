@@ -10,6 +10,7 @@
 //! Trees are [`Node`]s; [`Node::to_graph`] gives the petgraph graph used for export.
 
 pub mod count;
+pub mod index;
 mod enumerate;
 pub mod inn;
 

@@ -4,7 +4,7 @@
 //! texlive-latex-recommended, texlive-pictures).
 
 use super::diagrams::{index_term, tikz};
-use super::{latex_number, monomial_latex, TaylorJson};
+use super::{latex_number, monomial_latex, TaylorSeries};
 use crate::diagrams::{unlabelled, unlabelled_counts};
 use crate::dsl::Width;
 use crate::error::{Error, Result};
@@ -87,7 +87,7 @@ pub struct ExpandedTex {
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Contents<'a> {
     /// Numeric coefficients of trained weights.
-    pub numbers: Option<&'a TaylorJson>,
+    pub numbers: Option<&'a TaylorSeries>,
     /// Expanded closed forms.
     pub expanded: Option<&'a ExpandedTex>,
     /// Rows per order in the tables of numbers.
@@ -300,13 +300,8 @@ pub fn body(model: &Model, order: usize, contents: &Contents) -> Result<String> 
         s += &format!("Taylor coefficients $c_\\alpha = \\partial^\\alpha y(x_0)/\\alpha!$ of the trained weights at $x_0 = {}$, largest first.\n", if t.point.iter().all(|&v| v == 0.0) { "0".to_string() } else { "(\\dots)".to_string() });
         for out in &t.outputs {
             for n in 0..=t.order {
-                let mut rows: Vec<_> = out
-                    .coefficients
-                    .iter()
-                    .filter(|c| c.index.len() == n)
-                    .collect();
+                let rows = super::largest_of_order(&out.coefficients, n, false);
                 let total = rows.len();
-                rows.sort_by(|a, b| b.value.abs().total_cmp(&a.value.abs()));
                 s += &format!("\\paragraph{{${}$, order {n}}} ({total} coefficient{})\n\\begin{{center}}\\begin{{tabular}}{{lr}}\n\\hline monomial & $c_\\alpha$\\\\ \\hline\n", out.name, if total == 1 { "" } else { "s" });
                 for c in rows.iter().take(max_rows) {
                     s += &format!(

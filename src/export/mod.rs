@@ -1,116 +1,33 @@
-//! Output formats: the JSON schema of `feynn taylor`, text tables, LaTeX, and diagram exports.
+//! Rendering: every domain result of the library (Taylor series, closed forms, diagrams, the
+//! INN action, check reports) to text, JSON, LaTeX, SymPy and Mathematica. The computing
+//! layers produce domain types and never import this module.
 
+pub mod action;
+#[cfg(feature = "symbolic")]
+pub mod closed_form;
 pub mod diagrams;
+pub mod inn;
 pub mod latex;
 
-use serde::Serialize;
+pub use crate::notation::{monomial_latex, monomial_text, output_name};
+pub use crate::numeric::series::{Coefficient, OutputCoefficients, TaylorSeries};
 
-use crate::numeric::Expansion;
+/// The former name of [`TaylorSeries`], kept for one release.
+pub type TaylorJson = TaylorSeries;
 
-/// One Taylor coefficient: `index` lists the 0-based input positions of the monomial with
-/// repetition, sorted (`[]` is the constant term, `[0,0,2]` is x0²·x2).
-#[derive(Debug, Clone, Serialize, serde::Deserialize, PartialEq)]
-pub struct Coefficient {
-    pub index: Vec<u32>,
-    pub value: f64,
-    /// The closed form (SymPy syntax), with `--symbolic`.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub expr: Option<String>,
-}
-
-#[derive(Debug, Clone, Serialize, serde::Deserialize, PartialEq)]
-pub struct OutputCoefficients {
-    pub name: String,
-    pub coefficients: Vec<Coefficient>,
-}
-
-/// `{"model":NAME,"order":N,"point":[…],"inputs":d,"outputs":[{"name":…,"coefficients":[…]}]}`
-#[derive(Debug, Clone, Serialize, serde::Deserialize, PartialEq)]
-pub struct TaylorJson {
-    pub model: String,
-    pub order: usize,
-    pub point: Vec<f64>,
-    pub inputs: usize,
-    pub outputs: Vec<OutputCoefficients>,
-    /// With `--symbolic`: the numeric value of every symbol used in `expr`.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub symbols: Option<std::collections::BTreeMap<String, f64>>,
-}
-
-/// Output names: `y` for one output, `y0`, `y1`, … otherwise.
-pub fn output_name(o: usize, outputs: usize) -> String {
-    if outputs == 1 {
-        "y".into()
-    } else {
-        format!("y{o}")
-    }
-}
-
-impl TaylorJson {
-    pub fn from_expansion(model: &str, e: &Expansion, monomials: &[Vec<u32>]) -> TaylorJson {
-        let outputs = e.coefficients.nrows();
-        TaylorJson {
-            model: model.to_string(),
-            order: e.order,
-            point: e.point.clone(),
-            inputs: e.point.len(),
-            outputs: (0..outputs)
-                .map(|o| OutputCoefficients {
-                    name: output_name(o, outputs),
-                    coefficients: monomials
-                        .iter()
-                        .zip(e.coefficients.row(o))
-                        .map(|(m, &v)| Coefficient {
-                            index: m.clone(),
-                            value: v,
-                            expr: None,
-                        })
-                        .collect(),
-                })
-                .collect(),
-            symbols: None,
-        }
-    }
-}
-
-/// The monomial as text, inputs numbered from 1 like the weights' columns (`x1^2*x3` for the
-/// sorted positions [0, 0, 2]); `1` for the constant.
-pub fn monomial_text(m: &[u32]) -> String {
-    if m.is_empty() {
-        return "1".into();
-    }
-    let mut parts = Vec::new();
-    let mut i = 0;
-    while i < m.len() {
-        let mut j = i;
-        while j < m.len() && m[j] == m[i] {
-            j += 1;
-        }
-        parts.push(if j - i == 1 {
-            format!("x{}", m[i] + 1)
-        } else {
-            format!("x{}^{}", m[i] + 1, j - i)
-        });
-        i = j;
-    }
-    parts.join("*")
-}
-
-/// The monomial in LaTeX: `x_{1}^{2} x_{3}`.
-pub fn monomial_latex(m: &[u32]) -> String {
-    monomial_text(m)
-        .split('*')
-        .map(|p| match p.split_once('^') {
-            Some((v, e)) => format!("x_{{{}}}^{{{e}}}", &v[1..]),
-            None if p == "1" => "1".into(),
-            None => format!("x_{{{}}}", &p[1..]),
-        })
-        .collect::<Vec<_>>()
-        .join(" ")
+/// The coefficients of one order, largest |value| first (the one top-k rule of every table);
+/// `nonzero` drops exact zeros.
+pub fn largest_of_order(coefficients: &[Coefficient], order: usize, nonzero: bool) -> Vec<&Coefficient> {
+    let mut rows: Vec<&Coefficient> = coefficients
+        .iter()
+        .filter(|c| c.index.len() == order && (!nonzero || c.value != 0.0))
+        .collect();
+    rows.sort_by(|a, b| b.value.abs().total_cmp(&a.value.abs()));
+    rows
 }
 
 /// A text table: per output and order, the coefficients largest first, at most `max_rows` each.
-pub fn taylor_text(t: &TaylorJson, max_rows: usize) -> String {
+pub fn taylor_text(t: &TaylorSeries, max_rows: usize) -> String {
     let mut s = format!(
         "model {}: Taylor coefficients c_α = ∂^α y/α! to order {} at x0 = {}\n",
         t.model,
@@ -119,13 +36,8 @@ pub fn taylor_text(t: &TaylorJson, max_rows: usize) -> String {
     );
     for out in &t.outputs {
         for n in 0..=t.order {
-            let mut rows: Vec<&Coefficient> = out
-                .coefficients
-                .iter()
-                .filter(|c| c.index.len() == n)
-                .collect();
+            let rows = largest_of_order(&out.coefficients, n, false);
             let total = rows.len();
-            rows.sort_by(|a, b| b.value.abs().total_cmp(&a.value.abs()));
             s += &format!(
                 "{} order {n} ({total} coefficient{}):\n",
                 out.name,
@@ -158,19 +70,14 @@ fn fmt_point(p: &[f64]) -> String {
 }
 
 /// The Taylor polynomial in LaTeX (amsmath `align*`, one order a line group).
-pub fn taylor_latex(t: &TaylorJson, max_terms: usize) -> String {
+pub fn taylor_latex(t: &TaylorSeries, max_terms: usize) -> String {
     let mut s = String::new();
     for out in &t.outputs {
         s += "\\begin{align*}\n";
         s += &format!("{}(x_0 + x) &= ", out.name);
         let mut first = true;
         for n in 0..=t.order {
-            let mut rows: Vec<&Coefficient> = out
-                .coefficients
-                .iter()
-                .filter(|c| c.index.len() == n && c.value != 0.0)
-                .collect();
-            rows.sort_by(|a, b| b.value.abs().total_cmp(&a.value.abs()));
+            let rows = largest_of_order(&out.coefficients, n, true);
             for (k, c) in rows.iter().take(max_terms).enumerate() {
                 let sign = if c.value < 0.0 {
                     "-"

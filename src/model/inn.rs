@@ -329,21 +329,14 @@ pub fn load_inn(path: &Path, name: Option<&str>) -> Result<InnSpec> {
     })?;
     let shown = path.display().to_string();
     let inns = parse_inns(&shown, &source, path.parent())?;
-    let names: Vec<String> = inns.iter().map(|m| m.name.clone()).collect();
-    match name {
-        None => inns.into_iter().next().ok_or_else(|| {
-            Error::invalid(
-                format!("{shown} defines no `inn` model"),
-                "an invertible network reads `inn NAME { dim N  layer quad  layer quad  weights \"F\" }` (book/src/inn.md)",
-            )
-        }),
-        Some(n) => inns.into_iter().find(|m| m.name == n).ok_or_else(|| {
-            Error::invalid(
-                format!("{shown} has no inn model `{n}`"),
-                format!("inn models in this file: {}", names.join(", ")),
-            )
-        }),
-    }
+    crate::model::select(
+        inns,
+        name,
+        |m| &m.name,
+        &shown,
+        ("inn model", "`inn` model"),
+        "an invertible network reads `inn NAME { dim N  layer quad  layer quad  weights \"F\" }` (book/src/inn.md)",
+    )
 }
 
 /// Whether a spec file holds an `inn` model (cheap syntactic check; errors come later).
@@ -661,8 +654,9 @@ impl InnSpec {
             if let Some(d) = store.skipped.get(tensor) {
                 help = format!("`{tensor}` has dtype {d}; weights must be floating point");
             }
-            return Err(Error::Weights {
+            return Err(Error::MissingTensor {
                 path: store.path.clone(),
+                tensor: tensor.to_string(),
                 message: format!("no tensor `{tensor}` for parameter `{name}`"),
                 help,
             });
@@ -680,8 +674,9 @@ impl InnSpec {
             .map(|&v| {
                 T::from_f64(v)
                     .filter(|_| v.is_finite())
-                    .ok_or_else(|| Error::Weights {
+                    .ok_or_else(|| Error::NonFinite {
                         path: store.path.clone(),
+                        tensor: tensor.to_string(),
                         message: format!("tensor `{tensor}` holds a non-finite value ({v})"),
                         help: "every weight must be a finite number".into(),
                     })
@@ -788,13 +783,12 @@ impl Inn<f64> {
 }
 
 impl Inn<f64> {
-    /// Draw `m` points from the model: z ~ N(0, I) (Box–Muller on a seeded generator), then the
+    /// Draw `m` points from the model: z ~ N(0, I) (on the seeded [`crate::random::Rng`]), then the
     /// inverse network. Latent draws without a pre-image (theory §3.8) are redrawn; the second
     /// value counts them.
     pub fn sample(&self, m: usize, seed: u64) -> (Vec<Vec<f64>>, usize) {
-        use rand::SeedableRng;
-        let mut rng = rand::rngs::StdRng::seed_from_u64(seed);
-        let mut normal = move || crate::numeric::standard_normal(&mut rng);
+        let mut rng = crate::random::seeded(seed);
+        let mut normal = move || crate::random::standard_normal(&mut rng);
         let mut out = Vec::with_capacity(m);
         let mut rejected = 0usize;
         while out.len() < m {
@@ -1099,4 +1093,21 @@ mod tests {
             "{back:?}"
         );
     }
+}
+
+/// Load the spec and the weights file it needs (if any parameter lacks a `param` line).
+pub fn load_with_weights(
+    spec: &Path,
+    model: Option<&str>,
+    weights: Option<&Path>,
+) -> Result<(InnSpec, Option<TensorStore>)> {
+    let m = load_inn(spec, model)?;
+    let wpath = weights
+        .map(Path::to_path_buf)
+        .or_else(|| m.weights_file.clone());
+    let store = match wpath {
+        Some(p) => Some(TensorStore::load(&p)?),
+        None => None,
+    };
+    Ok((m, store))
 }

@@ -95,19 +95,38 @@ pub fn load_model(path: &Path, name: Option<&str>) -> Result<Model> {
     select_model(models, name, &path.display().to_string())
 }
 
+/// Pick one model of a file by name, or the first.
 pub fn select_model(models: Vec<Model>, name: Option<&str>, path: &str) -> Result<Model> {
-    let names: Vec<String> = models.iter().map(|m| m.name.clone()).collect();
+    select(
+        models,
+        name,
+        |m| &m.name,
+        path,
+        ("model", "model"),
+        "add `model NAME { input D  layer W tanh  output 1 }`",
+    )
+}
+
+/// The one rule by which every loader picks an item of a spec file: by `name`, or the first.
+/// `what` names the kind in the two messages (`(no-such, none-at-all)`, e.g. `("inn model",
+/// "`inn` model")`); `none_hint` says how to write one.
+pub fn select<T>(
+    items: Vec<T>,
+    name: Option<&str>,
+    name_of: impl Fn(&T) -> &str,
+    path: &str,
+    what: (&str, &str),
+    none_hint: &str,
+) -> Result<T> {
+    let names: Vec<String> = items.iter().map(|m| name_of(m).to_string()).collect();
     match name {
-        None => models.into_iter().next().ok_or_else(|| {
-            Error::invalid(
-                format!("{path} defines no model"),
-                "add `model NAME { input D  layer W tanh  output 1 }`",
-            )
+        None => items.into_iter().next().ok_or_else(|| {
+            Error::invalid(format!("{path} defines no {}", what.1), none_hint)
         }),
-        Some(n) => models.into_iter().find(|m| m.name == n).ok_or_else(|| {
+        Some(n) => items.into_iter().find(|m| name_of(m) == n).ok_or_else(|| {
             Error::invalid(
-                format!("{path} has no model `{n}`"),
-                format!("models in this file: {}", names.join(", ")),
+                format!("{path} has no {} `{n}`", what.0),
+                format!("{}s in this file: {}", what.0, names.join(", ")),
             )
         }),
     }

@@ -62,8 +62,9 @@ impl Network {
             }
             for (t, name) in [(w, &layer.weight_tensor), (b, &layer.bias_tensor)] {
                 if let Some(pos) = t.data.iter().position(|v| !v.is_finite()) {
-                    return Err(Error::Weights {
+                    return Err(Error::NonFinite {
                         path: store.path.clone(),
+                        tensor: name.to_string(),
                         message: format!(
                             "tensor `{name}` holds a non-finite value ({}) at flat position {pos}",
                             t.data[pos]
@@ -123,16 +124,18 @@ impl Network {
 
 fn fetch<'a>(store: &'a TensorStore, tensor: &str, param: &str) -> Result<&'a Tensor> {
     if let Some(dtype) = store.skipped.get(tensor) {
-        return Err(Error::Weights {
+        return Err(Error::MissingTensor {
             path: store.path.clone(),
+            tensor: tensor.to_string(),
             message: format!("tensor `{tensor}` (parameter {param}) has dtype {dtype}"),
             help: "weights must be floating point (f64, f32, bf16 or f16)".into(),
         });
     }
     store.get(tensor).ok_or_else(|| {
         let names: Vec<&str> = store.tensors.keys().map(|s| s.as_str()).take(12).collect();
-        Error::Weights {
+        Error::MissingTensor {
             path: store.path.clone(),
+            tensor: tensor.to_string(),
             message: format!("tensor `{tensor}` (parameter {param}) is missing"),
             help: format!(
                 "the file holds: {}; map names with `bind {param} = \"NAME\"` in the spec",

@@ -96,61 +96,9 @@ fn pow_checked(n: usize, k: usize) -> Option<usize> {
     (0..k).try_fold(1usize, |acc, _| acc.checked_mul(n))
 }
 
-/// Sorted index lists of degree k in n variables, lexicographic.
-pub fn sorted_indices(n: usize, k: usize) -> Vec<Vec<u32>> {
-    let mut out = vec![vec![]];
-    for _ in 0..k {
-        let mut next = Vec::new();
-        for m in &out {
-            let last = m.last().copied().unwrap_or(0);
-            for i in last..n as u32 {
-                let mut v = m.clone();
-                v.push(i);
-                next.push(v);
-            }
-        }
-        out = next;
-    }
-    out
-}
+use super::multi_index::groups;
+pub use super::multi_index::{flat, graded_monomials, multinomial, sorted_indices};
 
-/// The graded monomial list of degree ≤ K (the order of `feynn taylor`'s JSON).
-pub fn graded_monomials(n: usize, order: usize) -> Vec<Vec<u32>> {
-    (0..=order).flat_map(|k| sorted_indices(n, k)).collect()
-}
-
-/// Flat row-major position of an index list.
-pub fn flat(idx: &[u32], n: usize) -> usize {
-    idx.iter().fold(0usize, |acc, &i| acc * n + i as usize)
-}
-
-/// k!/Π m_i! for a sorted index list (the number of its orderings).
-pub fn multinomial(idx: &[u32]) -> u64 {
-    let mut out: u64 = 1;
-    let mut run = 0u64;
-    for (p, w) in idx.iter().enumerate() {
-        if p > 0 && idx[p - 1] == *w {
-            run += 1;
-        } else {
-            run = 1;
-        }
-        // multiply by (p+1)/run, kept integral by the binomial identity
-        out = out * (p as u64 + 1) / run;
-    }
-    out
-}
-
-/// (index, multiplicity) groups of a sorted index list.
-fn groups(idx: &[u32]) -> Vec<(u32, usize)> {
-    let mut g: Vec<(u32, usize)> = Vec::new();
-    for &i in idx {
-        match g.last_mut() {
-            Some((j, m)) if *j == i => *m += 1,
-            _ => g.push((i, 1)),
-        }
-    }
-    g
-}
 
 /// For every flat position of an order-k tensor: the flat position of its sorted index list
 /// and the number of orderings of that list. Built once per order and reused by every layer

@@ -73,20 +73,7 @@ impl Basis {
                 ),
             });
         }
-        let mut monomials: Vec<Vec<u32>> = vec![vec![]];
-        let mut start = 0;
-        for _deg in 1..=order {
-            let end = monomials.len();
-            for m in start..end {
-                let last = monomials[m].last().copied().unwrap_or(0);
-                for i in last..d as u32 {
-                    let mut v = monomials[m].clone();
-                    v.push(i);
-                    monomials.push(v);
-                }
-            }
-            start = end;
-        }
+        let monomials = super::multi_index::graded_monomials(d, order);
         let index: HashMap<Vec<u32>, u32> = monomials
             .iter()
             .enumerate()
@@ -127,17 +114,7 @@ impl Basis {
     }
     /// α! = Π (multiplicity of each index)!
     pub fn alpha_factorial(m: &[u32]) -> f64 {
-        let mut f = 1.0;
-        let mut run = 1;
-        for w in m.windows(2) {
-            if w[0] == w[1] {
-                run += 1;
-                f *= run as f64;
-            } else {
-                run = 1;
-            }
-        }
-        f
+        super::multi_index::alpha_factorial_f64(m)
     }
 
     /// out = p · q truncated at degree `max_deg` (entries above it are set to 0), for p

@@ -6,17 +6,22 @@
 //! sums exactly all diagrams of every order at once. Symbolica is never touched here.
 
 pub mod action;
+pub mod action_series;
 pub mod attribution;
 pub mod basis;
 pub mod cumulants;
 pub mod inn_checks;
+pub mod inn_layers;
+pub mod multi_index;
 pub mod propagators;
+pub mod series;
 
 use ndarray::{s, Array1, Array2, Axis};
 use rayon::prelude::*;
 
 pub use basis::Basis;
 pub use propagators::Propagators;
+pub use series::TaylorSeries;
 
 use crate::error::{Error, Result};
 use crate::model::Network;
@@ -175,13 +180,4 @@ impl Expansion {
         a.sort_unstable();
         basis.index_of(&a).map(|i| self.coefficients[[o, i]])
     }
-}
-
-/// One draw of N(0, 1) (Box–Muller; `rand_distr` is not a dependency of the library), shared by
-/// every sampler (INN latents, HMC momenta, Gaussian couplings).
-pub fn standard_normal(rng: &mut impl rand::Rng) -> f64 {
-    // 1 − u ∈ (0, 1] keeps the logarithm finite
-    let u1: f64 = 1.0 - rng.random::<f64>();
-    let u2: f64 = rng.random::<f64>();
-    (-2.0 * u1.ln()).sqrt() * (2.0 * std::f64::consts::PI * u2).cos()
 }

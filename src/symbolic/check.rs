@@ -7,7 +7,7 @@ use symbolica::try_parse;
 use super::net::{rational_text, SymNet};
 use super::routes::DiagramRoute;
 use super::{net_spec, on_symbolica_thread, predicted_terms, syms, MAX_TERMS};
-use crate::check::{Ix, LhsKind, Resolved, Rhs};
+use crate::claim::{Ix, LhsKind, Resolved, Rhs};
 use crate::error::{Error, Result};
 use crate::model::{Activation, Model};
 use crate::numeric::Basis;

@@ -6,7 +6,7 @@
 
 use crate::diagrams::unlabelled;
 use crate::dsl::Width;
-use crate::export::diagrams::{index_term, Factor, IndexTerm};
+use crate::diagrams::index::{index_term, Factor, IndexTerm};
 use crate::model::Model;
 
 use super::Style;

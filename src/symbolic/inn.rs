@@ -16,8 +16,9 @@ use std::collections::{BTreeSet, HashMap};
 use symbolica::atom::{Atom, AtomCore};
 use symbolica::try_parse;
 
-use super::routes::{monomials_of_degree, poly_mul, Poly};
-use super::{on_symbolica_thread, syms, ClosedForm, Style};
+use super::routes::{poly_mul, Poly};
+use crate::numeric::multi_index::sorted_indices as monomials_of_degree;
+use super::{on_symbolica_thread, print, syms, ClosedForm, Style};
 use crate::error::{Error, Result};
 use crate::model::inn::{InnSpec, Phi};
 
@@ -143,7 +144,7 @@ pub fn inn_closed_forms(
                     }
                     ClosedForm {
                         index,
-                        expr: syms::print(&atom, style),
+                        expr: print::print(&atom, style),
                         terms: atom.nterms(),
                     }
                 })

@@ -38,7 +38,7 @@
 //! shares stdout with whatever the caller prints there; the CLI's `-o FILE` keeps results apart.
 
 mod check;
-mod estimate;
+pub mod estimate;
 mod index;
 mod inn;
 mod net;
@@ -60,8 +60,7 @@ pub use worker::on_symbolica_thread;
 use crate::diagrams::labelled_counts;
 use crate::dsl::Width;
 use crate::error::{Error, Result};
-use crate::export::latex::broken_equation;
-use crate::export::{monomial_latex, monomial_text, output_name, TaylorJson};
+use crate::notation::output_name;
 use crate::model::weights::TensorStore;
 use crate::model::{Model, Network};
 use crate::numeric::{Expander, Options as NumericOptions, DEFAULT_MEMORY_LIMIT};
@@ -230,7 +229,8 @@ fn check_size(spec: &NetSpec, order: usize, max_terms: f64) -> Result<()> {
     Ok(())
 }
 
-fn widths_text(w: &[usize]) -> String {
+/// Widths as `n0-n1-…-nL`.
+pub fn widths_text(w: &[usize]) -> String {
     w.iter()
         .map(|n| n.to_string())
         .collect::<Vec<_>>()
@@ -299,7 +299,7 @@ pub fn closed_forms_for(
                         symbols.extend(used_symbols(&atom));
                         per_output[o].push(ClosedForm {
                             index,
-                            expr: syms::print(&atom, opts2.style),
+                            expr: print::print(&atom, opts2.style),
                             terms: atom.nterms(),
                         });
                     }
@@ -351,7 +351,7 @@ pub fn compare_routes(model: &Model, order: usize, x0: Option<&[f64]>) -> Result
                     out.push(RouteCheck {
                         output: o,
                         index: ia,
-                        difference: syms::print(&diff, Style::Text),
+                        difference: print::print(&diff, Style::Text),
                         terms: fa.nterms(),
                     });
                 }
@@ -426,327 +426,4 @@ pub fn evaluate_closed_forms(
         }
         Ok(out)
     })
-}
-
-/// Closed-form report of the Taylor coefficients to `order`.
-///
-/// Text, LaTeX, SymPy, Mathematica: the index form (any width), and the expanded closed forms
-/// when every width is concrete and there are at most [`REPORT_MAX_COEFFICIENTS`]
-/// coefficients (otherwise the report says why they are left out). Json needs weights: the
-/// numeric schema [`TaylorJson`] of `feynn taylor`, where every coefficient also carries its
-/// closed form (`expr`, SymPy syntax) and the top level the value of every symbol (`symbols`).
-pub fn report(
-    model: &Model,
-    order: usize,
-    store: Option<&TensorStore>,
-    x0: Option<Vec<f64>>,
-    style: Style,
-) -> Result<String> {
-    if style == Style::Json {
-        let store = store.ok_or_else(|| {
-            Error::invalid("closed forms as JSON carry the numeric coefficients, so they need weights", "give --weights FILE (or a `weights` line in the spec); without weights use --format text, latex, sympy or mathematica")
-        })?;
-        return json_report(model, order, store, x0);
-    }
-    // widths from the weights file when the spec leaves some symbolic
-    let net = match store {
-        Some(s) => Some(Network::from_store(model, s)?),
-        None => None,
-    };
-    let widths: Option<Vec<usize>> = model
-        .fixed_widths()
-        .or_else(|| net.as_ref().map(|n| n.widths()));
-    let forms = index_forms(model, order, style);
-    let point = x0.clone().filter(|p| p.iter().any(|v| *v != 0.0));
-    let expanded: std::result::Result<ClosedForms, String> = match &widths {
-        None => Err("expanded closed forms need a number for every width (or weights); the index form above holds for any width".into()),
-        Some(w) => {
-            let spec = net_spec(model, Some(w), point.as_deref())?;
-            let count = estimate::coefficient_count(&spec, order);
-            let terms = estimate::predicted_terms(&spec, order);
-            if count > REPORT_MAX_COEFFICIENTS as f64 {
-                Err(format!("expanded closed forms left out: {count} coefficients (more than {REPORT_MAX_COEFFICIENTS}); lower --order, or get them all with --format json and weights"))
-            } else if terms.is_nan() || terms > MAX_TERMS {
-                Err(format!("expanded closed forms left out: about {terms:.2e} terms predicted (limit {MAX_TERMS:.0}); lower --order or use smaller widths"))
-            } else {
-                Ok(closed_forms_for(model, &spec, order, point.as_deref(), &Options { style, ..Options::default() })?)
-            }
-        }
-    };
-    Ok(match style {
-        Style::Text => text_report(model, order, &forms, &expanded, point.as_deref()),
-        Style::Latex => latex_report(model, order, &forms, &expanded, point.as_deref()),
-        Style::Sympy => sympy_report(model, order, &forms, &expanded, point.as_deref()),
-        Style::Mathematica => mathematica_report(model, order, &forms, &expanded, point.as_deref()),
-        Style::Json => unreachable!(),
-    })
-}
-
-fn point_text(p: Option<&[f64]>) -> String {
-    match p {
-        None => "x0 = 0".into(),
-        Some(p) => format!(
-            "x0 = p = ({})",
-            p.iter()
-                .map(|v| format!("{v}"))
-                .collect::<Vec<_>>()
-                .join(", ")
-        ),
-    }
-}
-
-fn legend(model: &Model) -> String {
-    let l = &model.layers[0];
-    let mut s = format!(
-        "{w}_i_j = W^(1)[i,j] (row i, column j, 1-based), {b}_i = b^(1)[i]",
-        w = l.weight,
-        b = l.bias
-    );
-    if model
-        .layers
-        .iter()
-        .any(|l| matches!(l.activation, Some(crate::model::Activation::Sigma)))
-    {
-        s += ", dsigma(l,k,u) = k-th derivative of the activation of layer l at u";
-    }
-    s
-}
-
-fn text_report(
-    model: &Model,
-    order: usize,
-    forms: &[IndexForm],
-    expanded: &std::result::Result<ClosedForms, String>,
-    point: Option<&[f64]>,
-) -> String {
-    let l = model.layers.len();
-    let mut s = format!(
-        "model {}: closed forms of the Taylor coefficients c_α = ∂^α y/α! to order {order} at {}\n",
-        model.name,
-        point_text(point)
-    );
-    s += &format!(
-        "index form (any width): y[o](x0 + h) = Σ_n T_n(h); D(l,m) = ∂z^(l)/∂a^(m) (D(l,0) acts on h), f_l^(k) = activation derivatives at z^(l)(x0), sums over the neurons j of each vertex, o = output neuron, L = {l}\n"
-    );
-    for f in forms {
-        for (i, t) in f.terms.iter().enumerate() {
-            let head = if i == 0 {
-                format!("  T_{} = ", f.order)
-            } else {
-                format!("  {:width$} + ", "", width = 4 + f.order.to_string().len())
-            };
-            s += &format!("{head}{}\n", t.expr);
-        }
-        if f.terms.is_empty() {
-            s += &format!("  T_{} = 0\n", f.order);
-        }
-    }
-    match expanded {
-        Ok(cf) => {
-            s += &format!(
-                "expanded closed forms (widths {}; {}):\n",
-                widths_text(&cf.widths),
-                legend(model)
-            );
-            for out in &cf.outputs {
-                s += &format!("{}:\n", out.name);
-                for c in &out.coefficients {
-                    s += &format!("  c[{}] = {}\n", monomial_text(&c.index), c.expr);
-                }
-            }
-        }
-        Err(why) => s += &format!("{why}\n"),
-    }
-    s
-}
-
-fn latex_report(
-    model: &Model,
-    order: usize,
-    forms: &[IndexForm],
-    expanded: &std::result::Result<ClosedForms, String>,
-    point: Option<&[f64]>,
-) -> String {
-    let mut s = format!(
-        "% model {}: Taylor coefficients c_alpha = d^alpha y / alpha! to order {order} at {}\n",
-        model.name,
-        point_text(point)
-    );
-    s += "% index form: y_o(x_0 + h) = sum_n T_n(h)\n\\begin{align*}\n";
-    let mut lines = Vec::new();
-    for f in forms {
-        let body = if f.terms.is_empty() {
-            "0".to_string()
-        } else {
-            f.terms
-                .iter()
-                .map(|t| t.expr.clone())
-                .collect::<Vec<_>>()
-                .join(" \\\\\n&\\quad + ")
-        };
-        lines.push(format!("T_{{{}}} &= {body}", f.order));
-    }
-    s += &lines.join(" \\\\\n");
-    s += "\n\\end{align*}\n";
-    match expanded {
-        Ok(cf) => {
-            s += &format!(
-                "% expanded closed forms (widths {})\n",
-                widths_text(&cf.widths)
-            );
-            for out in &cf.outputs {
-                s += "\\begin{align*}\n";
-                let lines: Vec<String> = out
-                    .coefficients
-                    .iter()
-                    .map(|c| {
-                        broken_equation(
-                            &format!("c^{{{}}}_{{{}}}", out.name, monomial_latex(&c.index)),
-                            &c.expr,
-                        )
-                    })
-                    .collect();
-                s += &lines.join(" \\\\\n");
-                s += "\n\\end{align*}\n";
-            }
-        }
-        Err(why) => s += &format!("% {why}\n"),
-    }
-    s
-}
-
-fn py_name(out: &str, index: &[u32]) -> String {
-    std::iter::once(format!("c_{out}"))
-        .chain(index.iter().map(|i| i.to_string()))
-        .collect::<Vec<_>>()
-        .join("_")
-}
-
-fn sympy_report(
-    model: &Model,
-    order: usize,
-    forms: &[IndexForm],
-    expanded: &std::result::Result<ClosedForms, String>,
-    point: Option<&[f64]>,
-) -> String {
-    let mut s = format!(
-        "# model {}: Taylor coefficients c_alpha = d^alpha y / alpha! to order {order} at {}\n",
-        model.name,
-        point_text(point)
-    );
-    s += "# SymPy syntax: read each right-hand side with sympy.parse_expr.\n";
-    s += "# Index form, y(o) at x0 + h = sum of T_n: D(l, m, r, c) = propagator D^(l,m)_rc, Dh(m, r) = (D^(m,0) h)_r,\n";
-    s += "# dsigma(m, k, u) = k-th derivative of the activation of layer m at u, z(m, j) = z^(m)_j at x0, o = output neuron.\n";
-    for f in forms {
-        s += &format!("T_{} = {}\n", f.order, f.sum());
-    }
-    match expanded {
-        Ok(cf) => {
-            s += &format!(
-                "# Expanded closed forms (widths {}); c_<output>_<input positions>; {}\n",
-                widths_text(&cf.widths),
-                legend(model)
-            );
-            for out in &cf.outputs {
-                for c in &out.coefficients {
-                    s += &format!("{} = {}\n", py_name(&out.name, &c.index), c.expr);
-                }
-            }
-        }
-        Err(why) => s += &format!("# {why}\n"),
-    }
-    s
-}
-
-fn mathematica_report(
-    model: &Model,
-    order: usize,
-    forms: &[IndexForm],
-    expanded: &std::result::Result<ClosedForms, String>,
-    point: Option<&[f64]>,
-) -> String {
-    let mut s = format!(
-        "(* model {}: Taylor coefficients c_alpha = d^alpha y / alpha! to order {order} at {} *)\n",
-        model.name,
-        point_text(point)
-    );
-    s += "(* Index form, y[o] at x0 + h = Sum of T[n]: Dp[l, m, r, c] = propagator D^(l,m)_rc, Dh[m, r] = (D^(m,0).h)_r, sigma<m> = activation of layer m, z[m, j] = z^(m)_j at x0 *)\n";
-    for f in forms {
-        let body = if f.terms.is_empty() {
-            "0".to_string()
-        } else {
-            f.terms
-                .iter()
-                .map(|t| t.expr.clone())
-                .collect::<Vec<_>>()
-                .join(" + ")
-        };
-        s += &format!("T[{}] = {body};\n", f.order);
-    }
-    match expanded {
-        Ok(cf) => {
-            s += &format!("(* Expanded closed forms (widths {}); c[\"output\", {{input positions}}]; W2[i, j] = W^(2)[i,j], b2[i] = b^(2)[i] *)\n", widths_text(&cf.widths));
-            for out in &cf.outputs {
-                for c in &out.coefficients {
-                    let idx = c
-                        .index
-                        .iter()
-                        .map(|i| i.to_string())
-                        .collect::<Vec<_>>()
-                        .join(", ");
-                    s += &format!("c[\"{}\", {{{idx}}}] = {};\n", out.name, c.expr);
-                }
-            }
-        }
-        Err(why) => s += &format!("(* {why} *)\n"),
-    }
-    s
-}
-
-fn json_report(
-    model: &Model,
-    order: usize,
-    store: &TensorStore,
-    x0: Option<Vec<f64>>,
-) -> Result<String> {
-    let net = Network::from_store(model, store)?;
-    let x0 = x0.unwrap_or_else(|| vec![0.0; net.inputs()]);
-    let expander = Expander::new(
-        &net,
-        &NumericOptions {
-            order,
-            memory_limit: DEFAULT_MEMORY_LIMIT,
-        },
-    )?;
-    let expansion = expander.expand(&x0)?;
-    let mut json = TaylorJson::from_expansion(&model.name, &expansion, expander.monomials());
-    let spec = net_spec(model, Some(&net.widths()), Some(&x0))?;
-    let forms = closed_forms_for(
-        model,
-        &spec,
-        order,
-        Some(&x0),
-        &Options {
-            style: Style::Sympy,
-            ..Options::default()
-        },
-    )?;
-    for (jo, fo) in json.outputs.iter_mut().zip(&forms.outputs) {
-        let by_index: BTreeMap<&[u32], &str> = fo
-            .coefficients
-            .iter()
-            .map(|c| (c.index.as_slice(), c.expr.as_str()))
-            .collect();
-        for c in &mut jo.coefficients {
-            c.expr = by_index.get(c.index.as_slice()).map(|e| e.to_string());
-        }
-    }
-    let values = symbol_values(model, &net, Some(&x0));
-    json.symbols = Some(
-        values
-            .into_iter()
-            .filter(|(k, _)| forms.symbols.contains(k))
-            .collect(),
-    );
-    Ok(serde_json::to_string(&json).expect("the JSON schema serialises") + "\n")
 }

@@ -6,7 +6,8 @@
 //! 3.0.0's text/SymPy/Mathematica printers drop the parentheses of some denominators in
 //! unexpanded products (`e^(-x^2)/2*𝜋` for e^(-x^2)/(2π)).
 
-use symbolica::atom::{AtomCore, AtomView, Symbol};
+use symbolica::atom::{Atom, AtomCore, AtomView, Symbol};
+use symbolica::printer::PrintOptions;
 use symbolica::coefficient::CoefficientView;
 
 use super::syms::{self, Special};
@@ -297,6 +298,57 @@ impl Printer<'_> {
 }
 
 /// Print in Text, SymPy (Json) or Mathematica syntax.
-pub fn print(v: AtomView<'_>, style: Style) -> String {
+fn print_view(v: AtomView<'_>, style: Style) -> String {
     syms::special(|sp| Printer { style, sp }.expr(v).0)
+}
+
+/// Print an expression in a style: LaTeX with Symbolica's printer, the others with
+/// [`print_view`].
+pub fn print(a: &Atom, style: Style) -> String {
+    match style {
+        Style::Latex => latex_functions(
+            &a.printer(PrintOptions {
+                hide_all_namespaces: true,
+                max_line_length: None,
+                ..PrintOptions::latex()
+            })
+            .to_string(),
+        ),
+        _ => print_view(a.as_view(), style),
+    }
+}
+
+/// Symbolica prints functions it has no LaTeX name for verbatim (`tanh\!\left(`); give them one.
+fn latex_functions(s: &str) -> String {
+    let mut out = s.to_string();
+    for (f, tex) in [
+        ("tanh", "\\tanh"),
+        ("sinh", "\\sinh"),
+        ("cosh", "\\cosh"),
+        ("sech", "\\operatorname{sech}"),
+        ("erf", "\\operatorname{erf}"),
+    ] {
+        let pat = format!("{f}\\!\\left(");
+        let mut res = String::with_capacity(out.len());
+        let mut rest = out.as_str();
+        while let Some(pos) = rest.find(&pat) {
+            let before = &rest[..pos];
+            let escaped = before.ends_with('\\')
+                || before
+                    .chars()
+                    .last()
+                    .is_some_and(|c| c.is_ascii_alphabetic());
+            res.push_str(before);
+            if escaped {
+                res.push_str(&pat);
+            } else {
+                res.push_str(tex);
+                res.push_str("\\!\\left(");
+            }
+            rest = &rest[pos + pat.len()..];
+        }
+        res.push_str(rest);
+        out = res;
+    }
+    out
 }

@@ -17,40 +17,11 @@ use symbolica::atom::{Atom, AtomCore};
 use super::net::SymNet;
 use super::syms;
 use crate::diagrams::{for_each_labelled, Node};
+use crate::numeric::multi_index::{alpha_factorial, sorted_indices as monomials_of_degree};
 
 /// Sorted multi-indices of degree `n` in `d` variables, lexicographic (the order of
 /// [`crate::numeric::Basis`]).
-pub fn monomials_of_degree(d: usize, n: usize) -> Vec<Vec<u32>> {
-    let mut out: Vec<Vec<u32>> = vec![vec![]];
-    for _ in 0..n {
-        let mut next = Vec::new();
-        for m in &out {
-            let start = m.last().copied().unwrap_or(0);
-            for i in start..d as u32 {
-                let mut v = m.clone();
-                v.push(i);
-                next.push(v);
-            }
-        }
-        out = next;
-    }
-    out
-}
 
-/// α! for a sorted multi-index.
-pub fn alpha_factorial(alpha: &[u32]) -> u64 {
-    let mut f = 1u64;
-    let mut run = 0u64;
-    for (i, a) in alpha.iter().enumerate() {
-        run = if i > 0 && alpha[i - 1] == *a {
-            run + 1
-        } else {
-            1
-        };
-        f *= run;
-    }
-    f
-}
 
 /// Coefficients of one order: for each output, (α, c_α) in monomial order.
 pub type Coefficients = Vec<Vec<(Vec<u32>, Atom)>>;

@@ -1,0 +1,335 @@
+//! `feynn efnn …`: data of the EFNN benchmark systems, evaluation, coupling readout, studies.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use feynn_studies::data::Dataset;
+use feynn_studies::efnn::{datasets, EfnnSpec};
+use feynn_studies::physics::double_exchange::DoubleExchange;
+use feynn_studies::physics::spins::{SpinValues, ThreeSpin};
+use feynn::{Error, Result};
+
+#[derive(clap::Args)]
+pub struct Args {
+    #[command(subcommand)]
+    pub command: Sub,
+}
+
+#[derive(clap::Subcommand)]
+pub enum Sub {
+    /// Generate a data set (.npz: `inputs`, `targets`, `metadata`).
+    Data(DataArgs),
+    /// Evaluate a trained efnn spec on a data set: the paper's relative error and the honest ones.
+    Eval(EvalArgs),
+    /// Learned 1-, 2-, 3-body couplings of a fully connected network, compared with the J_ijk
+    /// stored in a 3-spin data set: the exact expansions over all 2^L configurations of 0/1 spins
+    /// (`--route mobius`, the default, or `walsh`), Taylor coefficients of the network at a point
+    /// (`--route taylor`), or all three.
+    Couplings(CouplingsArgs),
+    /// Train EFNN, DNN, ResNet and DenseNet on the 3-spin model (`--system three-spin`, 0/1
+    /// spins) or its continuous variant (`--system continuous`), compare, read the couplings
+    /// (needs the `train` feature).
+    Compare(StudyArgs),
+    /// Train a convolutional EFNN on a small torus and evaluate it unchanged on larger ones
+    /// (needs the `train` feature).
+    Transfer(StudyArgs),
+}
+
+#[derive(Clone, Copy, clap::ValueEnum)]
+pub enum System {
+    /// Classical 3-spin infinite-range model, s ∈ {0, 1}.
+    ThreeSpin,
+    /// The same Hamiltonian with s ~ U(−1, 1) (the code's "Heisenberg" benchmark).
+    Continuous,
+    /// Quantum double-exchange model on an N×N torus (exact diagonalisation).
+    DoubleExchange,
+}
+
+#[derive(clap::Args)]
+pub struct DataArgs {
+    #[arg(value_enum)]
+    pub system: System,
+    #[arg(long, default_value_t = 20000)]
+    pub samples: usize,
+    /// Number of spins L (3-spin models).
+    #[arg(long, default_value_t = 15)]
+    pub sites: usize,
+    /// Lattice size N (double exchange).
+    #[arg(long, default_value_t = 10)]
+    pub size: usize,
+    /// Seed of the couplings and configurations.
+    #[arg(long, default_value_t = 17)]
+    pub seed: u64,
+    /// The .npz file to write.
+    #[arg(short = 'o', long = "output")]
+    pub output: PathBuf,
+    /// No progress bar.
+    #[arg(long)]
+    pub quiet: bool,
+}
+
+#[derive(clap::Args)]
+pub struct EvalArgs {
+    #[command(flatten)]
+    pub m: crate::ModelArgs,
+    /// A data set of `feynn efnn data`.
+    #[arg(long)]
+    pub data: PathBuf,
+    /// Use only the rows from this index on (the paper's no-shuffle test split of 20,000
+    /// samples is `--test-from 16000`, after training with `--max-samples 16000`).
+    #[arg(long, default_value_t = 0)]
+    pub test_from: usize,
+    #[arg(long, value_enum, default_value = "text")]
+    pub format: EvalFormat,
+    /// Old spelling of `--format json`.
+    #[arg(long, hide = true)]
+    pub json: bool,
+    #[command(flatten)]
+    pub out: crate::OutArg,
+}
+
+/// Renderings of `efnn eval` and `efnn couplings`.
+#[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum EvalFormat {
+    Text,
+    Json,
+}
+
+/// How `feynn efnn couplings` reads the couplings.
+#[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Route {
+    /// Exact multilinear expansion in the 0/1 spins (Möbius inversion): ∂_A of the multilinear
+    /// extension at s = 0. Needs 0/1 spins, L ≤ 24.
+    Mobius,
+    /// Exact Walsh–Fourier expansion in σ = 2s − 1: ∂_A of the multilinear extension at the
+    /// centre s = ½ (learned J = −8 w_ijk). Needs 0/1 spins, L ≤ 24.
+    Walsh,
+    /// Taylor coefficients ∂_i∂_j∂_k E of the network at the expansion point (`--at`), any spins.
+    Taylor,
+    /// All three (mobius and walsh only for 0/1 spins), and the correlations between them.
+    All,
+}
+
+/// The point of the Taylor route.
+#[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum At {
+    /// s = 0.
+    Zero,
+    /// The mean configuration of the data set.
+    Mean,
+}
+
+#[derive(clap::Args)]
+pub struct CouplingsArgs {
+    #[command(flatten)]
+    pub eval: EvalArgs,
+    /// mobius or walsh: exact expansions on 0/1 spins; taylor: derivatives at `--at`; all.
+    #[arg(long, value_enum, default_value = "mobius")]
+    pub route: Route,
+    /// The expansion point of the Taylor route.
+    #[arg(long, value_enum, default_value = "zero")]
+    pub at: At,
+}
+
+#[derive(clap::Args)]
+pub struct StudyArgs {
+    /// Small settings (seconds to a minute; what the tests run).
+    #[arg(long)]
+    pub quick: bool,
+    /// Folder for the JSON report, Markdown tables and SVG figures.
+    #[arg(long = "out-dir", alias = "output", short_alias = 'o', value_name = "DIR", default_value = "efnn-study")]
+    pub output: PathBuf,
+    /// The system of `compare`: three-spin (default) or continuous; `transfer` runs
+    /// double-exchange.
+    #[arg(long, value_enum)]
+    pub system: Option<System>,
+    #[arg(long)]
+    pub quiet: bool,
+}
+
+pub fn run(a: Args) -> Result<ExitCode> {
+    match a.command {
+        Sub::Data(d) => data(d),
+        Sub::Eval(e) => eval(e),
+        Sub::Couplings(c) => couplings(c),
+        Sub::Compare(s) => study(s, true),
+        Sub::Transfer(s) => study(s, false),
+    }
+}
+
+fn data(a: DataArgs) -> Result<ExitCode> {
+    if a.samples == 0 {
+        return Err(Error::invalid(
+            "--samples must be at least 1",
+            "e.g. --samples 20000",
+        ));
+    }
+    let t0 = std::time::Instant::now();
+    let d = match a.system {
+        System::ThreeSpin | System::Continuous => {
+            if a.sites < 3 {
+                return Err(Error::invalid(
+                    format!("--sites {} has no triplet", a.sites),
+                    "use L ≥ 3",
+                ));
+            }
+            let m = ThreeSpin::random(a.sites, 1.0, 2.0, a.seed);
+            let v = if matches!(a.system, System::ThreeSpin) {
+                SpinValues::Binary
+            } else {
+                SpinValues::Continuous
+            };
+            datasets::three_spin(&m, v, a.samples, a.seed, !a.quiet)
+        }
+        System::DoubleExchange => {
+            if a.size < 2 || a.size > 64 {
+                return Err(Error::invalid(
+                    format!("--size {} is out of range", a.size),
+                    "use 2 ≤ N ≤ 64 (the matrix is 2N² × 2N²)",
+                ));
+            }
+            datasets::double_exchange(&DoubleExchange::paper(a.size), a.samples, a.seed, !a.quiet)
+        }
+    };
+    d.write(&a.output)?;
+    let mean = d.targets.mean().unwrap();
+    let std = d.targets.std(0.0);
+    eprintln!(
+        "wrote {}: {} samples, E mean {mean:.4}, std {std:.4}, {:.1} s",
+        a.output.display(),
+        d.len(),
+        t0.elapsed().as_secs_f64()
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+fn load(a: &EvalArgs) -> Result<(feynn_studies::efnn::forward::EfnnNet, Dataset)> {
+    let spec: EfnnSpec = feynn_studies::efnn::load_efnn(&a.m.spec, a.m.model.as_deref())?.ok_or_else(|| {
+        Error::invalid(
+            format!("{} has no `efnn` block", a.m.spec.display()),
+            "see book/src/efnn.md for the spec",
+        )
+    })?;
+    let w = a
+        .m
+        .weights
+        .clone()
+        .or_else(|| spec.weights_file.clone())
+        .ok_or_else(|| {
+            Error::invalid(
+                format!("efnn `{}` names no weights file", spec.name),
+                "give --weights FILE",
+            )
+        })?;
+    let net = feynn_studies::efnn::forward::EfnnNet::load(spec, &w)?;
+    let d = Dataset::read(&a.data)?;
+    if a.test_from >= d.len() {
+        return Err(Error::invalid(
+            format!(
+                "--test-from {} leaves no rows of the {} in {}",
+                a.test_from,
+                d.len(),
+                a.data.display()
+            ),
+            "use a smaller index",
+        ));
+    }
+    let d = if a.test_from > 0 {
+        d.select(&(a.test_from..d.len()).collect::<Vec<_>>())
+    } else {
+        d
+    };
+    Ok((net, d))
+}
+
+fn eval(a: EvalArgs) -> Result<ExitCode> {
+    let (net, d) = load(&a)?;
+    let pred = net.energies(&d.inputs)?;
+    let sites = if net.spec.is_conv() {
+        (d.inputs.ncols() / 3) as f64
+    } else {
+        d.inputs.ncols() as f64
+    };
+    let m = feynn_studies::efnn::bench::metrics(
+        pred.as_slice().unwrap(),
+        d.targets.as_slice().unwrap(),
+        d.targets.mean().unwrap(),
+        sites,
+    );
+    let text = if a.json || a.format == EvalFormat::Json {
+        serde_json::to_string(&m).unwrap() + "\n"
+    } else {
+        format!("{} samples: RMSE {:.4e}, relative {:.4e} (mean predictor {:.4e}), RMSE per site {:.4e}, RMSE/std {:.4}\n", d.len(), m.rmse, m.relative, m.mean_relative, m.rmse_per_site, m.rmse_over_std)
+    };
+    a.out.write(&text)?;
+    Ok(ExitCode::SUCCESS)
+}
+
+fn couplings(c: CouplingsArgs) -> Result<ExitCode> {
+    use feynn_studies::efnn::couplings::{read_couplings, At as LibAt, Route as LibRoute};
+    let a = &c.eval;
+    let (net, d) = load(a)?;
+    let route = match c.route {
+        Route::Mobius => LibRoute::Mobius,
+        Route::Walsh => LibRoute::Walsh,
+        Route::Taylor => LibRoute::Taylor,
+        Route::All => LibRoute::All,
+    };
+    let at = match c.at {
+        At::Zero => LibAt::Zero,
+        At::Mean => LibAt::Mean,
+    };
+    let r = read_couplings(&net, &d, &a.data.display().to_string(), route, at)?;
+    let text = if a.json || a.format == EvalFormat::Json {
+        serde_json::to_string(&r.to_json()).unwrap() + "\n"
+    } else {
+        r.text()
+    };
+    a.out.write(&text)?;
+    Ok(ExitCode::SUCCESS)
+}
+
+#[cfg(not(feature = "train"))]
+fn study(_: StudyArgs, _: bool) -> Result<ExitCode> {
+    Err(Error::invalid(
+        "the EFNN studies train networks, and this feynn was built without training",
+        "build with `--features train`",
+    ))
+}
+
+#[cfg(feature = "train")]
+fn study(a: StudyArgs, compare: bool) -> Result<ExitCode> {
+    use feynn_studies::efnn::study;
+    let t0 = std::time::Instant::now();
+    match (compare, a.system) {
+        (true, Some(System::DoubleExchange)) => {
+            return Err(Error::invalid(
+                "`compare` runs the 3-spin systems",
+                "use `--system three-spin` or `--system continuous`; the lattice study is `feynn efnn transfer`",
+            ))
+        }
+        (false, Some(System::ThreeSpin | System::Continuous)) => {
+            return Err(Error::invalid(
+                "`transfer` runs the double-exchange model",
+                "leave out --system, or use `feynn efnn compare` for the 3-spin systems",
+            ))
+        }
+        _ => {}
+    }
+    if compare {
+        let settings = if matches!(a.system, Some(System::Continuous)) {
+            study::CompareSettings::continuous(a.quick)
+        } else {
+            study::CompareSettings::new(a.quick)
+        };
+        study::compare_three_spin(&settings, &a.output, !a.quiet)?;
+    } else {
+        study::size_transfer(&study::TransferSettings::new(a.quick), &a.output, !a.quiet)?;
+    }
+    eprintln!(
+        "wrote {} in {:.0} s",
+        a.output.display(),
+        t0.elapsed().as_secs_f64()
+    );
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,429 @@
+//! `feynn theory sample | learn | sweep`: learning interacting lattice theories with invertible
+//! networks (issue 7).
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use feynn_studies::physics::lattice::{parse_shape, LatticeTheory};
+use feynn_studies::physics::mcmc::{Diagnostics, HmcConfig};
+use feynn::{Error, Result};
+
+#[derive(clap::Args)]
+pub struct Args {
+    #[command(subcommand)]
+    pub command: Sub,
+}
+
+#[derive(clap::Subcommand)]
+pub enum Sub {
+    /// Sample a φ³+φ⁴ lattice theory by HMC (acceptance, autocorrelation time, ESS) into .npz.
+    Sample(SampleArgs),
+    /// Sample (or read) data, train an INN by maximum likelihood, read back its action at the data
+    /// mean and compare it with the true action; compare cumulants κ1–κ3 of model and data.
+    Learn(LearnArgs),
+    /// The depth × sample-count sweep: errors of the learned action in a heat map.
+    Sweep(SweepArgs),
+}
+
+/// The theory: a preset, optionally with couplings overridden.
+#[derive(clap::Args, Clone)]
+pub struct TheoryArgs {
+    /// unimodal (m²=1, κ=0.5, g=0.8, λ=1.2), bimodal (m²=−1, κ=0.2, g=0, λ=3) or gaussian
+    /// (m²=1, κ=0.5, g=λ=0).
+    #[arg(long, default_value = "unimodal")]
+    pub theory: String,
+    /// Lattice: `L` (periodic ring) or `LXxLY` (torus).
+    #[arg(long, default_value = "8")]
+    pub lattice: String,
+    #[arg(long, allow_hyphen_values = true)]
+    pub m2: Option<f64>,
+    #[arg(long, allow_hyphen_values = true)]
+    pub kappa: Option<f64>,
+    #[arg(long, allow_hyphen_values = true)]
+    pub g: Option<f64>,
+    #[arg(long, allow_hyphen_values = true)]
+    pub lambda: Option<f64>,
+}
+
+impl TheoryArgs {
+    fn theory(&self) -> Result<LatticeTheory> {
+        let p = feynn_studies::theory::preset(&self.theory, parse_shape(&self.lattice)?)?;
+        LatticeTheory::new(
+            p.shape,
+            self.m2.unwrap_or(p.m2),
+            self.kappa.unwrap_or(p.kappa),
+            self.g.unwrap_or(p.g),
+            self.lambda.unwrap_or(p.lambda),
+        )
+    }
+    #[cfg(feature = "train")]
+    fn overridden(&self) -> bool {
+        self.m2.is_some() || self.kappa.is_some() || self.g.is_some() || self.lambda.is_some()
+    }
+}
+
+/// Sampler settings.
+#[derive(clap::Args, Clone)]
+pub struct HmcArgs {
+    /// Warm-up iterations (step size and mass adaptation).
+    #[arg(long, default_value_t = 1000)]
+    pub warmup: usize,
+    /// Keep every THIN-th iteration (default: ⌈τ_int⌉ from a pilot run).
+    #[arg(long)]
+    pub thin: Option<usize>,
+    /// Target acceptance rate of the step-size adaptation.
+    #[arg(long, default_value_t = 0.8)]
+    pub target_accept: f64,
+}
+
+impl HmcArgs {
+    fn config(&self, samples: usize, seed: u64, progress: bool) -> HmcConfig {
+        HmcConfig {
+            samples,
+            warmup: self.warmup,
+            thin: self.thin,
+            target_accept: self.target_accept,
+            seed,
+            progress,
+            ..HmcConfig::default()
+        }
+    }
+}
+
+#[derive(clap::Args)]
+pub struct SampleArgs {
+    #[command(flatten)]
+    pub theory: TheoryArgs,
+    #[command(flatten)]
+    pub hmc: HmcArgs,
+    /// Samples to write (after thinning).
+    #[arg(short = 'n', long, default_value_t = 10000)]
+    pub samples: usize,
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+    /// The .npz file to write (inputs = samples, targets = S, metadata = theory + diagnostics).
+    #[arg(short = 'o', long = "output", default_value = "theory-samples.npz")]
+    pub output: PathBuf,
+    /// The rendering of the sampler diagnostics on stdout.
+    #[arg(long, value_enum, default_value = "text")]
+    pub format: crate::born::ReportFormat,
+    /// Old spelling: write the sampler diagnostics as JSON to FILE.
+    #[arg(long, value_name = "FILE", hide = true)]
+    pub json: Option<PathBuf>,
+    /// No progress bar.
+    #[arg(long)]
+    pub quiet: bool,
+}
+
+#[derive(clap::Args)]
+pub struct TrainArgs {
+    /// Number of layers of the INN.
+    #[arg(long, default_value_t = 2)]
+    pub depth: usize,
+    /// Layer nonlinearity: quad (h + αh², the paper's; invertible on a branch) or cubic
+    /// (h + αh² + βh³ with α² < 3β: invertible everywhere).
+    #[arg(long, value_enum, default_value = "cubic")]
+    pub layer: LayerArg,
+    /// Maximum epochs (default 300, quick 100).
+    #[arg(long)]
+    pub epochs: Option<usize>,
+    #[arg(long, default_value_t = 256)]
+    pub batch: usize,
+    #[arg(long, default_value_t = 1e-2)]
+    pub lr: f64,
+    #[arg(long, default_value_t = 1e-4)]
+    pub weight_decay: f64,
+    /// Early-stopping patience in epochs (default: epochs/2 + 10; the held-out likelihood is noisy).
+    #[arg(long)]
+    pub patience: Option<usize>,
+    /// Weight of the invertible-branch penalty.
+    #[arg(long, default_value_t = 10.0)]
+    pub branch_penalty: f64,
+    /// Points drawn from the trained model for its cumulants.
+    #[arg(long, default_value_t = 100_000)]
+    pub model_samples: usize,
+}
+
+#[derive(clap::ValueEnum, Clone, Copy, Debug)]
+pub enum LayerArg {
+    Quad,
+    Cubic,
+}
+
+#[derive(clap::Args)]
+pub struct LearnArgs {
+    #[command(flatten)]
+    pub theory: TheoryArgs,
+    #[command(flatten)]
+    pub hmc: HmcArgs,
+    #[command(flatten)]
+    pub train: TrainArgs,
+    /// Samples of `feynn theory sample` (its theory is used unless couplings are given here);
+    /// without it the theory is sampled first.
+    #[arg(long)]
+    pub data: Option<PathBuf>,
+    /// Samples to draw (without --data); with --data, use at most this many.
+    #[arg(short = 'n', long)]
+    pub samples: Option<usize>,
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+    /// Write learn.json, the figures and the learned network (learned.fnn, .safetensors) here.
+    #[arg(long = "out-dir", alias = "out", value_name = "DIR")]
+    pub out: Option<PathBuf>,
+    /// A small, fast run (the tests use it): N = 4 ring, 4000 samples, 100 epochs.
+    #[arg(long)]
+    pub quick: bool,
+    #[arg(long)]
+    pub quiet: bool,
+}
+
+#[derive(clap::Args)]
+pub struct SweepArgs {
+    #[command(flatten)]
+    pub theory: TheoryArgs,
+    #[command(flatten)]
+    pub hmc: HmcArgs,
+    #[command(flatten)]
+    pub train: TrainArgs,
+    /// Network depths.
+    #[arg(long, default_value = "1,2,4,8", value_delimiter = ',')]
+    pub depths: Vec<usize>,
+    /// Sample counts (nested subsets of one HMC run).
+    #[arg(
+        long = "sample-counts",
+        default_value = "1000,10000,100000",
+        value_delimiter = ','
+    )]
+    pub sample_counts: Vec<usize>,
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+    /// Write sweep.json and the heat maps here.
+    #[arg(long = "out-dir", alias = "out", value_name = "DIR")]
+    pub out: Option<PathBuf>,
+    /// A small, fast run: N = 4 ring, depths 1,2, samples 1000,4000, 60 epochs.
+    #[arg(long)]
+    pub quick: bool,
+    #[arg(long)]
+    pub quiet: bool,
+}
+
+pub fn run(a: Args) -> Result<ExitCode> {
+    match a.command {
+        Sub::Sample(s) => sample(s),
+        Sub::Learn(l) => learn(l),
+        Sub::Sweep(s) => sweep(s),
+    }
+}
+
+fn io(path: &Path) -> impl FnOnce(std::io::Error) -> Error + '_ {
+    move |e| Error::Io {
+        path: path.display().to_string(),
+        source: e,
+    }
+}
+
+fn diagnostics_text(d: &Diagnostics) -> String {
+    format!(
+        "HMC: acceptance {:.3}, step size {:.3}, ≤ {} leapfrog steps; pilot τ_int {:.2} ({}) → thin {}; \
+         returned samples: τ_int {:.2} ({}), ESS {:.0}; {} iterations, {:.1} s",
+        d.acceptance,
+        d.step_size,
+        d.leapfrog_steps,
+        d.tau_pilot,
+        d.tau_pilot_observable,
+        d.thin,
+        d.tau,
+        d.tau_observable,
+        d.ess,
+        d.iterations,
+        d.seconds
+    )
+}
+
+fn sample(a: SampleArgs) -> Result<ExitCode> {
+    let t = a.theory.theory()?;
+    let cfg = a.hmc.config(a.samples, a.seed, !a.quiet);
+    let (x, d) = feynn_studies::theory::sample(&t, &cfg)?;
+    feynn_studies::theory::write_samples(&a.output, &t, &x, &cfg, &d)?;
+    eprintln!(
+        "wrote {}: {} samples of the N = {} lattice theory m² = {}, κ = {}, g = {}, λ = {}",
+        a.output.display(),
+        x.nrows(),
+        t.sites(),
+        t.m2,
+        t.kappa,
+        t.g,
+        t.lambda
+    );
+    match a.format {
+        crate::born::ReportFormat::Text => println!("{}", diagnostics_text(&d)),
+        crate::born::ReportFormat::Json => println!("{}", serde_json::to_string_pretty(&d).unwrap()),
+    }
+    if let Some(p) = &a.json {
+        std::fs::write(p, serde_json::to_string_pretty(&d).unwrap() + "\n").map_err(io(p))?;
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+#[cfg(not(feature = "train"))]
+fn learn(_: LearnArgs) -> Result<ExitCode> {
+    Err(no_train())
+}
+
+#[cfg(not(feature = "train"))]
+fn sweep(_: SweepArgs) -> Result<ExitCode> {
+    Err(no_train())
+}
+
+#[cfg(not(feature = "train"))]
+fn no_train() -> Error {
+    Error::invalid(
+        "this command trains networks, and this feynn was built without training",
+        "build with `--features train`",
+    )
+}
+
+#[cfg(feature = "train")]
+fn learn_config(
+    t: &TrainArgs,
+    quick: bool,
+    seed: u64,
+    quiet: bool,
+) -> feynn_studies::theory::study::LearnConfig {
+    let epochs = t.epochs.unwrap_or(if quick { 100 } else { 300 });
+    feynn_studies::theory::study::LearnConfig {
+        depth: t.depth,
+        kind: match t.layer {
+            LayerArg::Quad => feynn_studies::theory::fit::LayerKind::Quad,
+            LayerArg::Cubic => feynn_studies::theory::fit::LayerKind::Cubic,
+        },
+        train: feynn_studies::train::Config {
+            epochs,
+            batch: t.batch,
+            lr: t.lr,
+            lr_end: t.lr * 1e-2,
+            weight_decay: t.weight_decay,
+            val_fraction: 0.1,
+            patience: t.patience.unwrap_or(epochs / 2 + 10),
+            seed,
+            progress: !quiet,
+        },
+        model_samples: if quick {
+            t.model_samples.min(20_000)
+        } else {
+            t.model_samples
+        },
+        branch_penalty: t.branch_penalty,
+    }
+}
+
+/// The theory and its samples: from --data, or sampled now.
+#[cfg(feature = "train")]
+fn obtain(
+    theory: &TheoryArgs,
+    hmc: &HmcArgs,
+    data: Option<&Path>,
+    samples: usize,
+    seed: u64,
+    quiet: bool,
+) -> Result<(ndarray::Array2<f64>, Option<LatticeTheory>)> {
+    match data {
+        Some(p) => {
+            let (x, t) = feynn_studies::theory::read_samples(p)?;
+            let t = if theory.overridden() || t.is_none() {
+                let t = theory.theory()?;
+                (t.sites() == x.ncols()).then_some(t)
+            } else {
+                t
+            };
+            let m = samples.min(x.nrows());
+            Ok((x.slice(ndarray::s![..m, ..]).to_owned(), t))
+        }
+        None => {
+            let t = theory.theory()?;
+            let (x, d) = feynn_studies::theory::sample(&t, &hmc.config(samples, seed, !quiet))?;
+            if !quiet {
+                eprintln!("{}", diagnostics_text(&d));
+            }
+            Ok((x, Some(t)))
+        }
+    }
+}
+
+#[cfg(feature = "train")]
+fn learn(mut a: LearnArgs) -> Result<ExitCode> {
+    use feynn_studies::theory::study;
+    if a.quick && a.theory.lattice == "8" {
+        a.theory.lattice = "4".into();
+    }
+    let samples = a.samples.unwrap_or(if a.quick { 4000 } else { 20_000 });
+    let (x, theory) = obtain(
+        &a.theory,
+        &a.hmc,
+        a.data.as_deref(),
+        if a.data.is_some() {
+            a.samples.unwrap_or(usize::MAX)
+        } else {
+            samples
+        },
+        a.seed,
+        a.quiet,
+    )?;
+    let cfg = learn_config(&a.train, a.quick, a.seed, a.quiet);
+    let (r, _inn, tensors) = study::learn(&x, theory.as_ref(), &cfg)?;
+    let checks = feynn_studies::theory::study::checks(&r, a.quick);
+    print!("{}", feynn_studies::theory::study::table(&r, &checks));
+    if let Some(dir) = &a.out {
+        feynn_studies::theory::artifacts::write_learn(dir, &r, &checks, &tensors, &cfg, x.ncols())?;
+    }
+    Ok(if checks.iter().all(|c| c.pass) {
+        ExitCode::SUCCESS
+    } else {
+        eprintln!("not every check holds (see the table)");
+        ExitCode::from(1)
+    })
+}
+
+#[cfg(feature = "train")]
+fn sweep(mut a: SweepArgs) -> Result<ExitCode> {
+    if a.quick {
+        if a.theory.lattice == "8" {
+            a.theory.lattice = "4".into();
+        }
+        if a.depths == [1, 2, 4, 8] {
+            a.depths = vec![1, 2];
+        }
+        if a.sample_counts == [1000, 10000, 100000] {
+            a.sample_counts = vec![1000, 4000];
+        }
+    }
+    if a.depths.is_empty()
+        || a.sample_counts.is_empty()
+        || a.depths.contains(&0)
+        || a.sample_counts.iter().any(|&m| m < 10)
+    {
+        return Err(Error::invalid(
+            "empty or invalid sweep",
+            "give --depths and --sample-counts as comma-separated positive numbers (≥ 10 samples)",
+        ));
+    }
+    let max = *a.sample_counts.iter().max().unwrap();
+    let (x, theory) = obtain(&a.theory, &a.hmc, None, max, a.seed, a.quiet)?;
+    let theory = theory.expect("sampled");
+    let mut t = a.train;
+    if a.quick && t.epochs.is_none() {
+        t.epochs = Some(60);
+    }
+    let cfg = learn_config(&t, a.quick, a.seed, a.quiet);
+    println!("depth  samples     A2 err   A3 err   A4 err  (g,λ) err   val NLL    time");
+    let cells = feynn_studies::theory::study::sweep(&x, &theory, &a.depths, &a.sample_counts, &cfg, |c| {
+        println!(
+            "{:>5} {:>8} {:>10.4} {:>8.4} {:>8.4} {:>10.4} {:>9.4} {:>6.1}s",
+            c.depth, c.samples, c.a2, c.a3, c.a4, c.couplings, c.val_nll, c.seconds
+        );
+    })?;
+    if let Some(dir) = &a.out {
+        feynn_studies::theory::artifacts::write_sweep(dir, &theory, &cells, &a.depths, &a.sample_counts, x.nrows())?;
+    }
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,153 @@
+//! `feynn train SPEC --data FILE`: fit a model spec to (inputs, targets) with candle.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use feynn::Result;
+
+#[derive(clap::Args)]
+pub struct Args {
+    /// The model spec (.fnn); its tensor names are used in the weights file.
+    pub spec: PathBuf,
+    /// Which model of the file (default: the first).
+    #[arg(long)]
+    pub model: Option<String>,
+    /// Training data (.npz with `inputs` [samples, features] and `targets` [samples]).
+    #[arg(long)]
+    pub data: PathBuf,
+    /// Where to write the weights (.safetensors); default: the spec's `weights` file.
+    #[arg(short = 'o', long = "output")]
+    pub output: Option<PathBuf>,
+    #[arg(long, default_value_t = 400)]
+    pub epochs: usize,
+    #[arg(long, default_value_t = 128)]
+    pub batch: usize,
+    /// Initial learning rate (AdamW; cosine decay to lr/100).
+    #[arg(long, default_value_t = 3e-3)]
+    pub lr: f64,
+    #[arg(long, default_value_t = 0.0)]
+    pub weight_decay: f64,
+    /// Fraction of the samples held out for validation and early stopping.
+    #[arg(long, default_value_t = 0.1)]
+    pub val_fraction: f64,
+    /// Stop after this many epochs without a better validation loss.
+    #[arg(long, default_value_t = 60)]
+    pub patience: usize,
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
+    /// Use at most this many samples (the first ones).
+    #[arg(long)]
+    pub max_samples: Option<usize>,
+    /// No progress bar.
+    #[arg(long)]
+    pub quiet: bool,
+    /// The rendering of the training report on stdout.
+    #[arg(long, value_enum, default_value = "text")]
+    pub format: crate::born::ReportFormat,
+    /// Old spelling of `--format json`.
+    #[arg(long, hide = true)]
+    pub json: bool,
+}
+
+#[cfg(not(feature = "train"))]
+pub fn run(_: Args) -> Result<ExitCode> {
+    Err(feynn::Error::invalid(
+        "`feynn train` needs the training library, and this feynn was built without it",
+        "build with `--features train`",
+    ))
+}
+
+#[cfg(feature = "train")]
+pub fn run(a: Args) -> Result<ExitCode> {
+    use feynn_studies::train::{train, Mlp};
+    use feynn::Error;
+
+    if let Some(spec) = feynn_studies::efnn::load_efnn(&a.spec, a.model.as_deref())? {
+        return train_efnn(spec, &a);
+    }
+    let model = feynn::model::load_model(&a.spec, a.model.as_deref())?;
+    let out = a
+        .output
+        .clone()
+        .or_else(|| model.weights_file.clone())
+        .ok_or_else(|| {
+            Error::invalid(
+                format!("model `{}` names no weights file", model.name),
+                "give -o FILE.safetensors",
+            )
+        })?;
+    let data = read_data(&a)?;
+    let mlp = Mlp::new(&model, data.inputs.ncols())?;
+    let cfg = config(&a);
+    let (w, rep) = train(&mlp, &data, &cfg, model.output_activation().is_some())?;
+    finish(&a, &out, &w, &rep)
+}
+
+#[cfg(feature = "train")]
+fn read_data(a: &Args) -> Result<feynn_studies::data::Dataset> {
+    let mut data = feynn_studies::data::Dataset::read(&a.data)?;
+    if let Some(m) = a.max_samples {
+        if m < data.len() {
+            data = data.select(&(0..m).collect::<Vec<_>>());
+        }
+    }
+    Ok(data)
+}
+
+#[cfg(feature = "train")]
+fn config(a: &Args) -> feynn_studies::train::Config {
+    feynn_studies::train::Config {
+        epochs: a.epochs,
+        batch: a.batch,
+        lr: a.lr,
+        lr_end: a.lr * 1e-2,
+        weight_decay: a.weight_decay,
+        val_fraction: a.val_fraction,
+        patience: a.patience,
+        seed: a.seed,
+        progress: !a.quiet,
+    }
+}
+
+/// Train an `efnn` block (fully connected or lattice) with the same trainer.
+#[cfg(feature = "train")]
+fn train_efnn(spec: feynn_studies::efnn::EfnnSpec, a: &Args) -> Result<ExitCode> {
+    use feynn_studies::efnn::train::EfnnTrainable;
+    let out = a
+        .output
+        .clone()
+        .or_else(|| spec.weights_file.clone())
+        .ok_or_else(|| {
+            feynn::Error::invalid(
+                format!("efnn `{}` names no weights file", spec.name),
+                "give -o FILE.safetensors",
+            )
+        })?;
+    let data = read_data(a)?;
+    let t = EfnnTrainable { spec };
+    t.check_inputs(data.inputs.ncols())?;
+    let (w, rep) = feynn_studies::train::train(&t, &data, &config(a), false)?;
+    finish(a, &out, &w, &rep)
+}
+
+#[cfg(feature = "train")]
+fn finish(
+    a: &Args,
+    out: &std::path::Path,
+    w: &std::collections::BTreeMap<String, feynn::model::weights::Tensor>,
+    rep: &feynn_studies::train::Report,
+) -> Result<ExitCode> {
+    feynn::model::weights::write_safetensors(out, w)?;
+    if a.json || a.format == crate::born::ReportFormat::Json {
+        println!("{}", serde_json::to_string(rep).unwrap());
+    }
+    eprintln!(
+        "wrote {}: {} epochs (best {}), validation RMSE {:.3e}, {:.1} s",
+        out.display(),
+        rep.epochs_run,
+        rep.best_epoch,
+        rep.val_rmse,
+        rep.seconds
+    );
+    Ok(ExitCode::SUCCESS)
+}

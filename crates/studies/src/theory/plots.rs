@@ -1,0 +1,96 @@
+//! Figures of the theory-learning experiments (plotters, SVG; text as SVG `<text>`).
+
+use std::path::Path;
+
+use plotters::prelude::*;
+
+use feynn::error::{Error, Result};
+
+fn perr(path: &Path, e: impl std::fmt::Display) -> Error {
+    Error::invalid(
+        format!("cannot draw {}: {e}", path.display()),
+        "check that the folder exists and is writable",
+    )
+}
+
+/// A labelled grid of values (rows × columns) as a heat map on a log colour scale, each cell
+/// with its value written in it: the depth × samples sweep.
+pub fn grid(
+    path: &Path,
+    title: &str,
+    row_desc: &str,
+    col_desc: &str,
+    rows: &[String],
+    cols: &[String],
+    values: &[Vec<f64>],
+) -> Result<()> {
+    let (cw, ch) = (110i32, 44i32);
+    let (x0, y0) = (120i32, 70i32);
+    let w = (x0 + cw * cols.len() as i32 + 30) as u32;
+    let h = (y0 + ch * rows.len() as i32 + 60) as u32;
+    let root = SVGBackend::new(path, (w, h)).into_drawing_area();
+    root.fill(&WHITE).map_err(|e| perr(path, e))?;
+    let finite: Vec<f64> = values
+        .iter()
+        .flatten()
+        .copied()
+        .filter(|v| v.is_finite() && *v > 0.0)
+        .collect();
+    let lo = finite.iter().copied().fold(f64::MAX, f64::min).ln();
+    let hi = finite.iter().copied().fold(f64::MIN, f64::max).ln();
+    let colour = |v: f64| {
+        if !(v.is_finite() && v > 0.0) {
+            return RGBColor(200, 200, 200);
+        }
+        // white (smallest error) to red (largest)
+        let t = if hi > lo {
+            (v.ln() - lo) / (hi - lo)
+        } else {
+            0.5
+        };
+        let f = (255.0 * (1.0 - 0.85 * t)) as u8;
+        RGBColor(255, f, f)
+    };
+    let text = |s: String, x: i32, y: i32, size: i32| Text::new(s, (x, y), ("sans-serif", size));
+    root.draw(&text(title.into(), 10, 20, 17))
+        .map_err(|e| perr(path, e))?;
+    root.draw(&text(col_desc.into(), x0, 48, 14))
+        .map_err(|e| perr(path, e))?;
+    root.draw(&text(row_desc.into(), 10, 48, 14))
+        .map_err(|e| perr(path, e))?;
+    for (c, label) in cols.iter().enumerate() {
+        root.draw(&text(label.clone(), x0 + c as i32 * cw + 8, y0 - 6, 13))
+            .map_err(|e| perr(path, e))?;
+    }
+    for (r, label) in rows.iter().enumerate() {
+        let y = y0 + r as i32 * ch;
+        root.draw(&text(label.clone(), 20, y + ch / 2 + 4, 13))
+            .map_err(|e| perr(path, e))?;
+        for c in 0..cols.len() {
+            let v = values[r].get(c).copied().unwrap_or(f64::NAN);
+            let x = x0 + c as i32 * cw;
+            root.draw(&Rectangle::new(
+                [(x, y), (x + cw, y + ch)],
+                colour(v).filled(),
+            ))
+            .map_err(|e| perr(path, e))?;
+            root.draw(&Rectangle::new([(x, y), (x + cw, y + ch)], BLACK))
+                .map_err(|e| perr(path, e))?;
+            let label = if v.is_finite() {
+                format!("{v:.3}")
+            } else {
+                "–".into()
+            };
+            root.draw(&text(label, x + 12, y + ch / 2 + 5, 14))
+                .map_err(|e| perr(path, e))?;
+        }
+    }
+    root.draw(&text(
+        "colour: log scale, white = smallest, red = largest".into(),
+        10,
+        h as i32 - 20,
+        12,
+    ))
+    .map_err(|e| perr(path, e))?;
+    root.present().map_err(|e| perr(path, e))
+}
