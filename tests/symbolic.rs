@@ -14,9 +14,9 @@ use feynn::export::TaylorSeries;
 use feynn::model::weights::{Tensor, TensorStore};
 use feynn::model::{parse_models, Model, Network};
 use feynn::numeric::{Expander, Options as NumericOptions};
+use feynn::export::closed_form::report;
 use feynn::symbolic::{
-    self, compare_routes, evaluate_closed_forms, index_forms, report, ClosedForms, Options, Route,
-    Style,
+    self, compare_routes, evaluate_closed_forms, index_forms, ClosedForms, Options, Route, Style,
 };
 use feynn::Error;
 

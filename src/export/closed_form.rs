@@ -12,7 +12,7 @@ use crate::model::{Model, Network};
 use crate::numeric::{Expander, Options as NumericOptions, DEFAULT_MEMORY_LIMIT};
 use crate::model::inn::InnSpec;
 use crate::numeric::action_series::Convention;
-use crate::symbolic::{InnClosedForms, 
+use crate::symbolic::{ClosedForm, InnClosedForms, 
     closed_forms_for, estimate, index_forms, net_spec, symbol_values, widths_text, ClosedForms,
     IndexForm, Options, Style, MAX_TERMS, REPORT_MAX_COEFFICIENTS,
 };

@@ -61,9 +61,7 @@ use crate::diagrams::labelled_counts;
 use crate::dsl::Width;
 use crate::error::{Error, Result};
 use crate::notation::output_name;
-use crate::model::weights::TensorStore;
 use crate::model::{Model, Network};
-use crate::numeric::{Expander, Options as NumericOptions, DEFAULT_MEMORY_LIMIT};
 
 /// Output style of closed forms.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

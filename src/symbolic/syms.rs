@@ -11,11 +11,11 @@
 use std::cell::RefCell;
 use std::collections::HashMap;
 
-use symbolica::atom::{Atom, AtomCore, AtomView, Symbol};
+use symbolica::atom::{AtomCore, AtomView, Symbol};
 use symbolica::printer::{PrintOptions, PrintState};
 use symbolica::symbol;
 
-use super::Style;
+
 
 /// The internal variable of activation templates: f^(k) is stored as an expression in `z`.
 pub const Z: &str = "feynn_z";

@@ -6,8 +6,6 @@ use std::time::Instant;
 
 use ndarray::{Array1, Array2, Axis};
 use rand::seq::SliceRandom;
-use rand::SeedableRng;
-use feynn::random::Rng as SeededRng;
 
 use super::rel_err;
 use crate::data::Dataset;

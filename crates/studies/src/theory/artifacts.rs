@@ -97,8 +97,7 @@ pub fn write_sweep(
             |c| c.couplings,
         ),
     ] {
-        let values: Vec<Vec<f64>> = a
-            .depths
+        let values: Vec<Vec<f64>> = depths
             .iter()
             .map(|d| {
                 sample_counts

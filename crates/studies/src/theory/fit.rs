@@ -35,8 +35,7 @@ use std::time::Instant;
 
 use candle_core::{DType, Device, Tensor, Var, D};
 use ndarray::{Array1, Array2, Axis};
-use rand::{Rng, SeedableRng};
-use feynn::random::Rng as SeededRng;
+use rand::Rng;
 use serde::Serialize;
 
 use feynn::error::{Error, Result};
