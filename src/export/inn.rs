@@ -1,5 +1,6 @@
 //! Renderings of the layer diagrams of invertible networks ([`crate::numeric::inn_layers`]).
 
+use crate::numeric::cumulants::CumulantComparison;
 use crate::numeric::inn_layers::{LayerCount, LayerListing, LayerRow};
 
 /// `layer L order m: N labelled diagrams, S shapes`, one line per row.
@@ -91,5 +92,34 @@ pub fn layer_listing_text(l: &LayerListing) -> String {
             s += "\n";
         }
     }
+    s
+}
+
+/// The text report of `feynn cumulants`: κ1 of model and data, and per order the differences.
+pub fn cumulants_text(r: &CumulantComparison) -> String {
+    let mut s = format!(
+        "inn {}: cumulants of {} model samples (seed {}) vs {} data points ({})\n",
+        r.name, r.model.points, r.seed, r.data.points, r.data_name
+    );
+    let show = |v: &[f64]| {
+        v.iter()
+            .take(8)
+            .map(|x| format!("{x:+.4}"))
+            .collect::<Vec<_>>()
+            .join(" ")
+            + if v.len() > 8 { " …" } else { "" }
+    };
+    s += &format!(
+        "  κ1 model: {}\n  κ1 data:  {}\n",
+        show(&r.model.k1),
+        show(&r.data.k1)
+    );
+    for d in &r.differences {
+        s += &format!(
+            "  κ{}: max |model − data| = {:.4e}, ‖model − data‖/‖data‖ = {:.4e}\n",
+            d.order, d.max_abs, d.relative
+        );
+    }
+    s += "  (sampling error of κ_k scales as 1/√M for M points on either side)\n";
     s
 }

@@ -3,6 +3,9 @@
 
 use serde::Serialize;
 
+use crate::error::{Error, Result};
+use crate::model::inn::Inn;
+
 /// κ1, κ2 (N×N row-major), κ3 (N³ row-major) of a point set.
 #[derive(Debug, Clone, Serialize)]
 pub struct Cumulants {
@@ -98,4 +101,109 @@ pub fn compare(model: &Cumulants, data: &Cumulants) -> Vec<Diff> {
         }
     })
     .collect()
+}
+
+/// Draw `m` points from an invertible network, refusing a singular layer or a branch that holds
+/// almost none of the latent mass; the notes say how many latent draws were redrawn.
+pub fn draw(inn: &Inn<f64>, m: usize, seed: u64) -> Result<(Vec<Vec<f64>>, Vec<String>)> {
+    if m == 0 {
+        return Err(Error::invalid(
+            "-n 0: nothing to draw",
+            "give the number of points, e.g. -n 1000",
+        ));
+    }
+    for (l, layer) in inn.layers.iter().enumerate() {
+        if crate::model::inn::det(&layer.w, inn.n) == 0.0 {
+            return Err(Error::invalid(
+                format!(
+                    "layer {l}: the weight matrix is singular, so the network cannot be inverted"
+                ),
+                "an inn layer needs an invertible square W",
+            ));
+        }
+    }
+    let (pts, rejected) = inn.sample(m, seed);
+    if pts.len() < m {
+        return Err(Error::invalid(
+            format!("inn `{}`: {rejected} latent draws had no pre-image and only {} of {m} points were found", inn.name, pts.len()),
+            "the invertible branch (1 + 2αh > 0) holds almost none of the latent mass; check α and the biases",
+        ));
+    }
+    let mut notes = vec![];
+    if rejected > 0 {
+        notes.push(format!(
+            "note: {rejected} latent draws had no pre-image (density defect, {:.3}% of draws) and were redrawn",
+            100.0 * rejected as f64 / (rejected + m) as f64
+        ));
+    }
+    Ok((pts, notes))
+}
+
+/// The cumulants of model samples against those of a data set (`feynn cumulants`).
+#[derive(Debug, Clone, Serialize)]
+pub struct CumulantComparison {
+    /// κ1–κ3 of the model's samples.
+    pub model: Cumulants,
+    /// κ1–κ3 of the data.
+    pub data: Cumulants,
+    /// Per order, the largest and the relative (Frobenius) difference.
+    pub differences: Vec<Diff>,
+    /// The inn's name.
+    #[serde(skip)]
+    pub name: String,
+    /// Where the data came from.
+    #[serde(skip)]
+    pub data_name: String,
+    /// The seed of the model samples.
+    #[serde(skip)]
+    pub seed: u64,
+    /// Warnings and notes for the user (data off the branch, redrawn latents).
+    #[serde(skip)]
+    pub warnings: Vec<String>,
+}
+
+/// Draw `samples` points from `inn` and compare their cumulants with those of `data`.
+pub fn compare_with_data(
+    inn: &Inn<f64>,
+    data: &[Vec<f64>],
+    data_name: &str,
+    samples: usize,
+    seed: u64,
+) -> Result<CumulantComparison> {
+    let bytes = 8.0 * (inn.n as f64).powi(3) * 2.0;
+    if bytes > 2.0 * 1024.0 * 1024.0 * 1024.0 {
+        return Err(Error::TooLarge {
+            what: format!("third cumulants of N = {} variables", inn.n),
+            predicted: crate::error::human_bytes(bytes),
+            limit: "2.0 GiB".into(),
+            help: "κ3 has N³ entries; compare a subset of the variables".into(),
+        });
+    }
+    let mut warnings = vec![];
+    // data the model cannot produce (off the invertible branch) make the comparison one-sided
+    let db = super::inn_checks::data_branch(inn, data);
+    if db.outside > 0 {
+        warnings.push(format!(
+            "warning: {} of {} data points lie outside the invertible branch (first: row {}); the model gives them zero density",
+            db.outside,
+            db.points,
+            db.first_outside.unwrap_or(0)
+        ));
+    }
+    let dc = cumulants(data, inn.n).ok_or_else(|| {
+        Error::invalid(format!("{data_name}: no data points"), "one point per row")
+    })?;
+    let (pts, notes) = draw(inn, samples, seed)?;
+    warnings.extend(notes);
+    let mc = cumulants(&pts, inn.n).unwrap();
+    let differences = compare(&mc, &dc);
+    Ok(CumulantComparison {
+        model: mc,
+        data: dc,
+        differences,
+        name: inn.name.clone(),
+        data_name: data_name.to_string(),
+        seed,
+        warnings,
+    })
 }

@@ -5,9 +5,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use feynn::model::inn::Inn;
-use feynn::numeric::cumulants::{compare, cumulants, Cumulants, Diff};
 use feynn::{Error, Result};
-use serde::Serialize;
 
 use super::OutArg;
 
@@ -66,42 +64,13 @@ fn load_f64(spec: &Path, model: Option<&str>, weights: Option<&Path>) -> Result<
     m.resolve(store.as_ref())
 }
 
-fn draw(inn: &Inn<f64>, m: usize, seed: u64) -> Result<Vec<Vec<f64>>> {
-    if m == 0 {
-        return Err(Error::invalid(
-            "-n 0: nothing to draw",
-            "give the number of points, e.g. -n 1000",
-        ));
-    }
-    for (l, layer) in inn.layers.iter().enumerate() {
-        if feynn::model::inn::det(&layer.w, inn.n) == 0.0 {
-            return Err(Error::invalid(
-                format!(
-                    "layer {l}: the weight matrix is singular, so the network cannot be inverted"
-                ),
-                "an inn layer needs an invertible square W",
-            ));
-        }
-    }
-    let (pts, rejected) = inn.sample(m, seed);
-    if pts.len() < m {
-        return Err(Error::invalid(
-            format!("inn `{}`: {rejected} latent draws had no pre-image and only {} of {m} points were found", inn.name, pts.len()),
-            "the invertible branch (1 + 2αh > 0) holds almost none of the latent mass; check α and the biases",
-        ));
-    }
-    if rejected > 0 {
-        eprintln!(
-            "note: {rejected} latent draws had no pre-image (density defect, {:.3}% of draws) and were redrawn",
-            100.0 * rejected as f64 / (rejected + m) as f64
-        );
-    }
-    Ok(pts)
-}
 
 pub fn run_sample(a: SampleArgs) -> Result<ExitCode> {
     let inn = load_f64(&a.m.spec, a.m.model.as_deref(), a.m.weights.as_deref())?;
-    let pts = draw(&inn, a.samples, a.seed)?;
+    let (pts, notes) = feynn::numeric::cumulants::draw(&inn, a.samples, a.seed)?;
+    for n in notes {
+        eprintln!("{n}");
+    }
     match a.format {
         SampleFormat::Csv => {
             let mut s = (0..inn.n)
@@ -138,89 +107,22 @@ pub fn run_sample(a: SampleArgs) -> Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-#[derive(Serialize)]
-struct CumJson {
-    model: Cumulants,
-    data: Cumulants,
-    differences: Vec<Diff>,
-}
 
 pub fn run_cumulants(a: CumulantArgs) -> Result<ExitCode> {
+    use feynn::numeric::cumulants::compare_with_data;
     let inn = load_f64(&a.m.spec, a.m.model.as_deref(), a.m.weights.as_deref())?;
-    let bytes = 8.0 * (inn.n as f64).powi(3) * 2.0;
-    if bytes > 2.0 * 1024.0 * 1024.0 * 1024.0 {
-        return Err(Error::TooLarge {
-            what: format!("third cumulants of N = {} variables", inn.n),
-            predicted: feynn::error::human_bytes(bytes),
-            limit: "2.0 GiB".into(),
-            help: "κ3 has N³ entries; compare a subset of the variables".into(),
-        });
-    }
     let data = feynn::points::read_data(&a.data, inn.n)?;
-    // data the model cannot produce (off the invertible branch) make the comparison one-sided
-    let db = feynn::numeric::inn_checks::data_branch(&inn, &data);
-    if db.outside > 0 {
-        eprintln!(
-            "warning: {} of {} data points lie outside the invertible branch (first: row {}); the model gives them zero density",
-            db.outside,
-            db.points,
-            db.first_outside.unwrap_or(0)
-        );
+    let r = compare_with_data(&inn, &data, &a.data.display().to_string(), a.samples, a.seed)?;
+    for w in &r.warnings {
+        eprintln!("{w}");
     }
-    let dc = cumulants(&data, inn.n).ok_or_else(|| {
-        Error::invalid(
-            format!("{}: no data points", a.data.display()),
-            "one point per row",
-        )
-    })?;
-    let pts = draw(&inn, a.samples, a.seed)?;
-    let mc = cumulants(&pts, inn.n).unwrap();
-    let diffs = compare(&mc, &dc);
     let text = match a.format {
-        CumFormat::Json => {
-            serde_json::to_string(&CumJson {
-                model: mc,
-                data: dc,
-                differences: diffs.clone(),
-            })
-            .unwrap()
-                + "\n"
-        }
-        CumFormat::Text => {
-            let mut s = format!(
-                "inn {}: cumulants of {} model samples (seed {}) vs {} data points ({})\n",
-                inn.name,
-                a.samples,
-                a.seed,
-                data.len(),
-                a.data.display()
-            );
-            let show = |v: &[f64]| {
-                v.iter()
-                    .take(8)
-                    .map(|x| format!("{x:+.4}"))
-                    .collect::<Vec<_>>()
-                    .join(" ")
-                    + if v.len() > 8 { " …" } else { "" }
-            };
-            s += &format!(
-                "  κ1 model: {}\n  κ1 data:  {}\n",
-                show(&mc.k1),
-                show(&dc.k1)
-            );
-            for d in &diffs {
-                s += &format!(
-                    "  κ{}: max |model − data| = {:.4e}, ‖model − data‖/‖data‖ = {:.4e}\n",
-                    d.order, d.max_abs, d.relative
-                );
-            }
-            s += "  (sampling error of κ_k scales as 1/√M for M points on either side)\n";
-            s
-        }
+        CumFormat::Json => serde_json::to_string(&r).unwrap() + "\n",
+        CumFormat::Text => feynn::export::inn::cumulants_text(&r),
     };
     a.out.write(&text)?;
     if let Some(t) = a.tolerance {
-        if let Some(d) = diffs.iter().find(|d| d.relative > t) {
+        if let Some(d) = r.differences.iter().find(|d| !(d.relative <= t)) {
             eprintln!(
                 "check failed: κ{} differs by {:.3e} (relative), above --tolerance {t}",
                 d.order, d.relative
