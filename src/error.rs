@@ -75,9 +75,9 @@ pub enum Error {
         source: std::io::Error,
     },
 
+    /// A weights file that cannot be read or parsed.
     #[error("weights file {path}: {message}")]
     #[diagnostic(help("{help}"))]
-    /// A weights file that cannot be read or parsed.
     Weights {
         /// The weights file.
         path: String,
@@ -115,9 +115,9 @@ pub enum Error {
         help: String,
     },
 
+    /// A tensor whose shape differs from what the spec says.
     #[error("tensor `{tensor}` in {path}: expected shape {expected}, found {found}")]
     #[diagnostic(help("the spec says this parameter has shape {expected}; check the layer widths or the `bind` lines"))]
-    /// A tensor whose shape differs from what the spec says.
     Shape {
         /// The weights file.
         path: String,
@@ -129,9 +129,9 @@ pub enum Error {
         found: String,
     },
 
+    /// A request refused because its predicted cost exceeds a limit.
     #[error("refused: {what} would need about {predicted}, above the limit of {limit}")]
     #[diagnostic(help("{help}"))]
-    /// A request refused because its predicted cost exceeds a limit.
     TooLarge {
         /// The refused computation, in words.
         what: String,
