@@ -7,17 +7,24 @@ use miette::{Diagnostic, NamedSource, SourceSpan};
 #[derive(Debug, thiserror::Error, Diagnostic)]
 #[error("{location}: {message}")]
 pub struct SpecError {
+    /// `file:line:col` of the span's start (1-based line and column).
     pub location: String,
+    /// What is wrong, in words.
     pub message: String,
+    /// The spec file's name and text, for the caret display.
     #[source_code]
     pub src: NamedSource<String>,
+    /// Offending byte range (offset, length).
     #[label("here")]
     pub span: SourceSpan,
+    /// What to do, if known.
     #[help]
     pub help: Option<String>,
 }
 
 impl SpecError {
+    /// A diagnostic for the byte range `span` (start, end) of `source`, read from `path`;
+    /// the range is clamped to the source.
     pub fn new(
         path: &str,
         source: &str,
@@ -54,21 +61,29 @@ pub fn line_col(source: &str, offset: usize) -> (usize, usize) {
 /// Every error of the library.
 #[derive(Debug, thiserror::Error, Diagnostic)]
 pub enum Error {
+    /// A spec, claim or expression error with its location.
     #[error(transparent)]
     #[diagnostic(transparent)]
     Spec(#[from] Box<SpecError>),
 
+    /// A file that cannot be read or written.
     #[error("cannot read {path}: {source}")]
     Io {
+        /// The file.
         path: String,
+        /// The underlying I/O error.
         source: std::io::Error,
     },
 
+    /// A weights file that cannot be read or parsed.
     #[error("weights file {path}: {message}")]
     #[diagnostic(help("{help}"))]
     Weights {
+        /// The weights file.
         path: String,
+        /// What is wrong, in words.
         message: String,
+        /// What to do.
         help: String,
     },
 
@@ -100,24 +115,35 @@ pub enum Error {
         help: String,
     },
 
+    /// A tensor whose shape differs from what the spec says.
     #[error("tensor `{tensor}` in {path}: expected shape {expected}, found {found}")]
     #[diagnostic(help("the spec says this parameter has shape {expected}; check the layer widths or the `bind` lines"))]
     Shape {
+        /// The weights file.
         path: String,
+        /// The tensor's name in the file.
         tensor: String,
+        /// Shape the spec implies, e.g. `[8, 2]`.
         expected: String,
+        /// Shape found in the file.
         found: String,
     },
 
+    /// A request refused because its predicted cost exceeds a limit.
     #[error("refused: {what} would need about {predicted}, above the limit of {limit}")]
     #[diagnostic(help("{help}"))]
     TooLarge {
+        /// The refused computation, in words.
         what: String,
+        /// Its predicted cost (human-readable).
         predicted: String,
+        /// The limit it exceeds (human-readable).
         limit: String,
+        /// What to do.
         help: String,
     },
 
+    /// Any other bad input: (message, hint).
     #[error("{0}")]
     #[diagnostic(help("{1}"))]
     Invalid(String, String),
@@ -171,6 +197,7 @@ impl Error {
     }
 }
 
+/// The library's result type, with [`Error`] by default.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
 /// Human-readable byte count.

@@ -41,6 +41,7 @@ use eval::eval_lhs;
 pub struct Options {
     /// Random draws per width assignment.
     pub draws: usize,
+    /// Seed of the random draws (parameters, point, σ).
     pub seed: u64,
     /// Largest relative discrepancy still counted as equal.
     pub tolerance: f64,
@@ -63,31 +64,49 @@ impl Default for Options {
 #[serde(tag = "result", rename_all = "snake_case")]
 pub enum SymbolicOutcome {
     /// The expanded difference is 0 at these widths.
-    Proved { widths: Vec<usize> },
+    Proved {
+        /// Width assignment n_0..n_L of the attempt.
+        widths: Vec<usize>,
+    },
     /// The difference does not expand to 0 (identities are not applied): the numbers decide.
-    Nonzero { widths: Vec<usize>, terms: usize },
+    Nonzero {
+        /// Width assignment n_0..n_L of the attempt.
+        widths: Vec<usize>,
+        /// Number of terms in the expanded difference.
+        terms: usize,
+    },
     /// Not attempted or not possible, and why.
-    Skipped { reason: String },
+    Skipped {
+        /// Why, in words.
+        reason: String,
+    },
 }
 
 /// One parameter of a counterexample.
 #[derive(Debug, Clone, Serialize)]
 pub struct ParamValues {
+    /// Parameter name, as in the spec.
     pub name: String,
+    /// Tensor shape (row-major).
     pub shape: Vec<usize>,
+    /// Values, row-major.
     pub values: Vec<f64>,
 }
 
 /// Parameter values where the two sides differ.
 #[derive(Debug, Clone, Serialize)]
 pub struct Counterexample {
+    /// Width assignment n_0..n_L of the draw.
     pub widths: Vec<usize>,
+    /// Expansion point x (x1…xd).
     pub point: Vec<f64>,
+    /// The drawn parameters.
     pub parameters: Vec<ParamValues>,
     /// The random σ of this draw, if the model has the generic `sigma`.
     pub sigma: Option<String>,
     /// The model's value (left side) and the claim's (right side).
     pub left: f64,
+    /// The claim's value (right side).
     pub right: f64,
 }
 
@@ -96,9 +115,11 @@ pub struct Counterexample {
 pub struct DiagramMismatch {
     /// Index form of the topology's contribution (text and LaTeX), symmetry factor included.
     pub text: String,
+    /// The same in LaTeX.
     pub latex: String,
     /// How many times the claim contains this contribution (1 would be right).
     pub claim_multiple: String,
+    /// The mismatch in words: missing, sign flipped, counted twice, in excess, partly missing.
     pub kind: String,
 }
 
@@ -107,31 +128,44 @@ pub struct DiagramMismatch {
 pub struct DiagramAnalysis {
     /// Whether the discrepancy is (numerically) such a combination.
     pub explained: bool,
+    /// Diagrams whose multiple in the claim is not 1.
     pub mismatches: Vec<DiagramMismatch>,
     /// Every topology of the order (text), for reference.
     pub topologies: usize,
 }
 
+/// Whether the claim holds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "UPPERCASE")]
 pub enum Verdict {
+    /// The claim agrees with the model (symbolically or at every draw).
     Verified,
+    /// The claim differs from the model (a counterexample is given).
     Refuted,
 }
 
 /// The outcome of checking one claim.
 #[derive(Debug, Clone, Serialize)]
 pub struct Report {
+    /// The claim's text.
     pub claim: String,
+    /// Where the claim comes from (`--claim`, `claims.txt:3`).
     pub origin: String,
+    /// Verified or refuted.
     pub verdict: Verdict,
+    /// What the symbolic stage found.
     pub symbolic: SymbolicOutcome,
     /// Width assignments n_0..n_L the numbers were drawn at.
     pub widths: Vec<Vec<usize>>,
+    /// Random draws per width assignment.
     pub draws: usize,
+    /// Largest relative discrepancy between the two sides over all draws.
     pub max_relative_discrepancy: f64,
+    /// The tolerance used (see [`Options::tolerance`]).
     pub tolerance: f64,
+    /// A draw where the sides differ, if refuted.
     pub counterexample: Option<Counterexample>,
+    /// The discrepancy as a combination of diagrams, if refuted and analysed.
     pub diagrams: Option<DiagramAnalysis>,
 }
 

@@ -25,6 +25,7 @@ pub enum LhsKind {
 /// The left side: a derivative or Taylor coefficient of one output at a point.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Lhs {
+    /// Derivative or Taylor coefficient.
     pub kind: LhsKind,
     /// 0-based output.
     pub output: usize,
@@ -32,6 +33,7 @@ pub struct Lhs {
     pub alpha: Vec<u32>,
     /// The expansion point as written (None: the origin; one value: every coordinate).
     pub at: Option<Vec<f64>>,
+    /// Source range in the claim text.
     pub span: Span,
 }
 
@@ -45,7 +47,9 @@ impl Lhs {
 /// A neuron index of a parameter: a number (1-based) or a summation variable.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Index {
+    /// A number, 1-based as written.
     Lit(usize),
+    /// A summation variable.
     Var(String),
 }
 
@@ -58,11 +62,17 @@ pub enum Term {
     Var(String, Span),
     /// `W2[1,j]`, `b1[j]`.
     Param(String, Vec<Index>, Span),
+    /// −a.
     Neg(Box<Term>),
+    /// a + b.
     Add(Box<Term>, Box<Term>),
+    /// a − b.
     Sub(Box<Term>, Box<Term>),
+    /// a · b.
     Mul(Box<Term>, Box<Term>),
+    /// a / b.
     Div(Box<Term>, Box<Term>),
+    /// a ^ b.
     Pow(Box<Term>, Box<Term>),
     /// `name(args)`; `primes` counts trailing `'` (`sigma''(u)`).
     Call(String, usize, Vec<Term>, Span),
@@ -73,10 +83,13 @@ pub enum Term {
 /// One claim `LHS = RHS`, with the text it came from (for diagnostics).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Claim {
+    /// The left side.
     pub lhs: Lhs,
+    /// The right side.
     pub rhs: Term,
     /// Where it came from: `--claim` or `FILE:LINE`.
     pub origin: String,
+    /// The claim as written.
     pub text: String,
 }
 

@@ -11,40 +11,60 @@ use crate::model::{Builtin, Model};
 /// every summation variable with the width it runs over.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Rhs {
+    /// A number with its source text.
     Num(f64, String),
     /// A coordinate of the expansion point (`x2`, or `x[i]` in a sum).
     Point(Ix),
+    /// The constant π.
     Pi,
     /// W^(layer) (`bias` false, indices row, column) or b^(layer); layer 1-based.
     Param {
+        /// Layer l (1-based).
         layer: usize,
+        /// Whether this is the bias b^(l) rather than W^(l).
         bias: bool,
+        /// Neuron indices (row, column for W).
         idx: Vec<Ix>,
     },
+    /// −a.
     Neg(Box<Rhs>),
+    /// a + b.
     Add(Box<Rhs>, Box<Rhs>),
+    /// a − b.
     Sub(Box<Rhs>, Box<Rhs>),
+    /// a · b.
     Mul(Box<Rhs>, Box<Rhs>),
+    /// a / b.
     Div(Box<Rhs>, Box<Rhs>),
+    /// a ^ b.
     Pow(Box<Rhs>, Box<Rhs>),
     /// f_layer^(k)(arg), the activation of a layer of the model.
     Act {
+        /// Layer l (1-based).
         layer: usize,
+        /// Derivative order k.
         k: usize,
+        /// The argument.
         arg: Box<Rhs>,
     },
     /// A built-in activation the model does not use, k-th derivative.
     Builtin {
+        /// The built-in.
         b: Builtin,
+        /// Derivative order k.
         k: usize,
+        /// The argument.
         arg: Box<Rhs>,
     },
     /// exp, log, sin, cos, sqrt, erf.
     Func(String, Box<Rhs>),
     /// Σ_{slot = 1..n_width} body.
     Sum {
+        /// The summation slot.
         slot: usize,
+        /// Layer l whose width n_l the sum runs over.
         width: usize,
+        /// The summand.
         body: Box<Rhs>,
     },
 }
@@ -52,14 +72,18 @@ pub enum Rhs {
 /// A neuron index: 0-based literal, or a summation slot.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum Ix {
+    /// A fixed index (0-based).
     Lit(usize),
+    /// A summation slot.
     Slot(usize),
 }
 
 /// A claim ready to evaluate.
 #[derive(Debug, Clone)]
 pub struct Resolved {
+    /// The claim as parsed.
     pub claim: Claim,
+    /// Its right side, resolved.
     pub rhs: Rhs,
     /// Number of summation slots.
     pub slots: usize,

@@ -142,6 +142,7 @@ pub fn for_each_labelled(
 pub struct Topology {
     /// The tree, slots numbered in depth-first order.
     pub tree: Node,
+    /// |Aut|: the symmetry factor is 1/|Aut|.
     pub automorphisms: u128,
 }
 

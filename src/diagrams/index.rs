@@ -8,22 +8,41 @@ use super::{Node, Topology};
 pub enum Factor {
     /// D^(to,from)_{row,col}: a line from a vertex in layer `from` into one in `to`.
     Prop {
+        /// Layer of the upper vertex.
         to: usize,
+        /// Layer of the lower vertex.
         from: usize,
+        /// Row index name.
         row: String,
+        /// Column index name.
         col: String,
     },
     /// (D^(to,0) h)_{row}: an external leg contracted with the displacement h.
-    Leg { to: usize, row: String },
+    Leg {
+        /// Layer the leg enters.
+        to: usize,
+        /// Row index name.
+        row: String,
+    },
     /// f_layer^(k)(z^(layer)_{idx}).
-    Vertex { layer: usize, k: usize, idx: String },
+    Vertex {
+        /// Layer of the vertex (1-based).
+        layer: usize,
+        /// Derivative order k (number of incoming lines).
+        k: usize,
+        /// Neuron index name.
+        idx: String,
+    },
 }
 
 /// A topology's contribution to the order-n Taylor term: (1/aut) Σ_{sums} Π factors.
 #[derive(Debug, Clone)]
 pub struct IndexTerm {
+    /// |Aut|, the inverse symmetry factor.
     pub aut: u128,
+    /// Names of the summed indices.
     pub sums: Vec<String>,
+    /// The factors of the product.
     pub factors: Vec<Factor>,
 }
 

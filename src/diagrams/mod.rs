@@ -23,8 +23,15 @@ use petgraph::graph::{DiGraph, NodeIndex};
 /// in a canonical order.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Node {
+    /// An input leaf with its 0-based slot.
     Leaf(usize),
-    Vertex { layer: usize, children: Vec<Node> },
+    /// An activation vertex.
+    Vertex {
+        /// Layer (1-based).
+        layer: usize,
+        /// Subtrees, in canonical order.
+        children: Vec<Node>,
+    },
 }
 
 /// A node of the petgraph form of a diagram.
@@ -33,15 +40,25 @@ pub enum GraphNode {
     /// The network output.
     Output,
     /// A vertex in `layer` with `legs` incoming lines: f^(legs)(z^(layer)).
-    Vertex { layer: usize, legs: usize },
+    Vertex {
+        /// Layer (1-based).
+        layer: usize,
+        /// Number of incoming lines.
+        legs: usize,
+    },
     /// An external leg: derivative slot `slot`.
-    Input { slot: usize },
+    Input {
+        /// Derivative slot (0-based).
+        slot: usize,
+    },
 }
 
 /// A line: the propagator D^(to, from) (from = 0 for an external leg).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Line {
+    /// Layer the line starts in (0: an input).
     pub from_layer: usize,
+    /// Layer the line ends in.
     pub to_layer: usize,
 }
 
@@ -53,6 +70,7 @@ impl Node {
             Node::Vertex { children, .. } => children.iter().map(Node::order).sum(),
         }
     }
+    /// The node's layer (0 for a leaf).
     pub fn layer(&self) -> usize {
         match self {
             Node::Leaf(_) => 0,

@@ -7,14 +7,23 @@ use std::fmt;
 /// (rational) readings stay possible downstream.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Expr {
+    /// A number with its source text.
     Num(f64, String),
+    /// A variable or constant name.
     Var(String),
+    /// −a.
     Neg(Box<Expr>),
+    /// a + b.
     Add(Box<Expr>, Box<Expr>),
+    /// a − b.
     Sub(Box<Expr>, Box<Expr>),
+    /// a · b.
     Mul(Box<Expr>, Box<Expr>),
+    /// a / b.
     Div(Box<Expr>, Box<Expr>),
+    /// a ^ b.
     Pow(Box<Expr>, Box<Expr>),
+    /// A function call `name(args)`.
     Call(String, Vec<Expr>),
 }
 

@@ -7,14 +7,17 @@ use serde::Serialize;
 pub use crate::diagrams::index::{index_term, Factor, IndexTerm};
 use crate::diagrams::{GraphNode, Node};
 
+/// One diagram in `feynn diagrams --format json`.
 #[derive(Serialize)]
 pub struct DiagramJson {
     /// Compact tree text, e.g. `[2](x0,[1](x1,x2))`.
     pub tree: String,
+    /// Number of internal vertices.
     pub vertices: usize,
     /// |Aut| (symmetry factor 1/|Aut|); absent for labelled diagrams (weight 1).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub automorphisms: Option<String>,
+    /// The symmetry factor 1/|Aut|; absent for labelled diagrams.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub symmetry_factor: Option<String>,
     /// Index form (text), for unlabelled topologies.
@@ -54,21 +57,28 @@ pub fn dot(tree: &Node, output_layer: usize, title: &str) -> String {
 /// What a drawn node is.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Drawn {
+    /// An input leaf, with its 0-based input slot.
     Leaf(usize),
+    /// An activation vertex, with its layer.
     Vertex(usize),
+    /// The output y.
     Output,
 }
 
 /// A layer-aligned layout: inputs at y = 0, each vertex at its layer's height, the output on top;
 /// leaves spaced by 1, each vertex centred over its children. Edges go child → parent.
 pub struct Layout {
+    /// Every node: (x, y, what it is).
     pub nodes: Vec<(f64, f64, Drawn)>,
+    /// Edges (child, parent) as node indices.
     pub edges: Vec<(usize, usize)>,
     /// Index of the top node (the output, or the output vertex).
     pub top: usize,
+    /// Number of leaves (the layout's width).
     pub leaves: usize,
 }
 
+/// Lay out a diagram `tree` whose output is at layer `output_layer`.
 pub fn layout(tree: &Node, output_layer: usize) -> Layout {
     fn place(n: &Node, l: &mut Layout) -> usize {
         match n {

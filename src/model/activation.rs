@@ -4,19 +4,27 @@ use super::jet::{eval_jet, Jet};
 use crate::dsl::Expr;
 use crate::error::{Error, Result};
 
+/// A built-in activation.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Builtin {
+    /// tanh(z).
     Tanh,
+    /// The logistic sigmoid 1/(1 + e^(−z)).
     Sigmoid,
+    /// softplus ln(1 + e^z).
     Softplus,
+    /// SiLU z·sigmoid(z).
     Silu,
     /// GELU in its exact (erf) form: z Φ(z).
     Gelu,
+    /// sin(z).
     Sin,
+    /// The identity z.
     Identity,
 }
 
 impl Builtin {
+    /// Every built-in.
     pub const ALL: [Builtin; 7] = [
         Builtin::Tanh,
         Builtin::Sigmoid,
@@ -27,9 +35,11 @@ impl Builtin {
         Builtin::Identity,
     ];
 
+    /// The built-in called `n` (`tanh`, `gelu`, …).
     pub fn from_name(n: &str) -> Option<Builtin> {
         Builtin::ALL.iter().copied().find(|b| b.name() == n)
     }
+    /// Its name in the DSL.
     pub fn name(self) -> &'static str {
         match self {
             Builtin::Tanh => "tanh",
@@ -55,19 +65,24 @@ impl Builtin {
     }
 }
 
+/// A layer's activation.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Activation {
+    /// A built-in.
     Builtin(Builtin),
     /// A generic activation: its derivatives stay symbols σ^(k); no numeric value.
     Sigma,
     /// A user activation; `body` is an expression in `z` with constants substituted.
     Custom {
+        /// Its name.
         name: String,
+        /// The defining expression.
         body: Expr,
     },
 }
 
 impl Activation {
+    /// Its name in the DSL (`sigma` for the generic one).
     pub fn name(&self) -> &str {
         match self {
             Activation::Builtin(b) => b.name(),

@@ -28,10 +28,13 @@ use crate::model::weights::TensorStore;
 pub trait Scalar:
     Clone + Debug + PartialOrd + num_traits::Num + Signed + Send + Sync + 'static
 {
+    /// A value given exactly as a rational number.
     fn from_rational(r: &BigRational) -> Self;
     /// A float read from a weights file (exact for `BigRational`: its binary value).
     fn from_f64(v: f64) -> Option<Self>;
+    /// The nearest `f64`.
     fn to_f64(&self) -> f64;
+    /// An integer.
     fn from_int(n: i64) -> Self;
     /// Text for output: shortest round-trip float, or `p/q`.
     fn show(&self) -> String;
@@ -85,7 +88,9 @@ pub enum Phi {
     Linear,
     /// A user polynomial Σ_r a_r h^r (ascending, exact), the same for every neuron.
     Poly {
+        /// Name of the user activation.
         name: String,
+        /// Coefficients a_0, a_1, … (ascending powers of h).
         coeffs: Vec<BigRational>,
     },
 }
@@ -93,25 +98,34 @@ pub enum Phi {
 /// One validated layer: nonlinearity, parameter names and their tensor names.
 #[derive(Debug, Clone)]
 pub struct InnLayerSpec {
+    /// The nonlinearity φ.
     pub phi: Phi,
     /// Parameter names (default `W{l}`, `b{l}`, `alpha{l}`, `beta{l}`; `alpha` only used by
     /// `quad` and `cubic`, `beta` only by `cubic`).
     pub weight: String,
+    /// Name of the bias vector b.
     pub bias: String,
+    /// Name of the quadratic coefficient α.
     pub alpha: String,
+    /// Name of the cubic coefficient β.
     pub beta: String,
     /// Tensor names in a weights file (default `{l}.weight`, `{l}.bias`, `{l}.alpha`,
     /// `{l}.beta`).
     pub weight_tensor: String,
+    /// Tensor name of b.
     pub bias_tensor: String,
+    /// Tensor name of α.
     pub alpha_tensor: String,
+    /// Tensor name of β.
     pub beta_tensor: String,
 }
 
 /// An exact parameter value written in the spec (`param W0 = [[1, 1/2], [0, 1]]`).
 #[derive(Debug, Clone, PartialEq)]
 pub struct ExactTensor {
+    /// Tensor shape (row-major).
     pub shape: Vec<usize>,
+    /// Values, row-major.
     pub data: Vec<BigRational>,
 }
 
@@ -125,11 +139,15 @@ impl InnLayerSpec {
 /// A validated `inn` model.
 #[derive(Debug, Clone)]
 pub struct InnSpec {
+    /// Model name, as in the spec.
     pub name: String,
+    /// Path of the spec file it was read from.
     pub path: String,
     /// Data dimension N (every layer is N → N).
     pub dim: usize,
+    /// Layers in the data → latent order.
     pub layers: Vec<InnLayerSpec>,
+    /// The weights file named in the spec, resolved against the spec's folder.
     pub weights_file: Option<PathBuf>,
     /// Parameter values given in the spec, by parameter name; they win over a weights file.
     pub inline: BTreeMap<String, ExactTensor>,
@@ -138,15 +156,20 @@ pub struct InnSpec {
 /// A network with bound parameters.
 #[derive(Debug, Clone)]
 pub struct Inn<T> {
+    /// Model name.
     pub name: String,
+    /// Dimension N of data and latent space.
     pub n: usize,
+    /// Layers in the data → latent order.
     pub layers: Vec<InnLayer<T>>,
 }
 
+/// One layer with bound parameters: z = φ(W y + b), neuron-wise φ.
 #[derive(Debug, Clone)]
 pub struct InnLayer<T> {
     /// W row-major: `w[i * n + j]` = W_ij (h_i = Σ_j W_ij y_j + b_i).
     pub w: Vec<T>,
+    /// Bias b (length N).
     pub b: Vec<T>,
     /// Per neuron, the polynomial φ_i(h) = Σ_r `phi[i][r]` h^r (ascending coefficients).
     pub phi: Vec<Vec<T>>,

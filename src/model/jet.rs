@@ -5,10 +5,12 @@
 
 use crate::dsl::Expr;
 
+/// A jet truncated at order n: `self.0[k]` = f^(k)(z0)/k!, k = 0..=n.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Jet(pub Vec<f64>);
 
 impl Jet {
+    /// The constant v as a jet of order n.
     pub fn constant(v: f64, n: usize) -> Jet {
         let mut c = vec![0.0; n + 1];
         c[0] = v;
@@ -25,27 +27,34 @@ impl Jet {
     fn n(&self) -> usize {
         self.0.len() - 1
     }
+    /// Whether every coefficient above the value is 0.
     pub fn is_constant(&self) -> bool {
         self.0[1..].iter().all(|&c| c == 0.0)
     }
+    /// Sum of two jets of the same order.
     pub fn add(&self, o: &Jet) -> Jet {
         Jet(self.0.iter().zip(&o.0).map(|(a, b)| a + b).collect())
     }
+    /// Difference of two jets.
     pub fn sub(&self, o: &Jet) -> Jet {
         Jet(self.0.iter().zip(&o.0).map(|(a, b)| a - b).collect())
     }
+    /// Negation.
     pub fn neg(&self) -> Jet {
         Jet(self.0.iter().map(|a| -a).collect())
     }
+    /// Multiplication by the scalar s.
     pub fn scale(&self, s: f64) -> Jet {
         Jet(self.0.iter().map(|a| a * s).collect())
     }
+    /// Product (Cauchy product, truncated).
     pub fn mul(&self, o: &Jet) -> Jet {
         let n = self.n();
         Jet((0..=n)
             .map(|k| (0..=k).map(|i| self.0[i] * o.0[k - i]).sum())
             .collect())
     }
+    /// Quotient; the divisor's value `o.0[0]` must be nonzero.
     pub fn div(&self, o: &Jet) -> Jet {
         let n = self.n();
         let mut c = vec![0.0; n + 1];
@@ -68,6 +77,7 @@ impl Jet {
         }
         Jet(c)
     }
+    /// exp of the jet.
     pub fn exp(&self) -> Jet {
         let n = self.n();
         let mut c = vec![0.0; n + 1];
@@ -80,10 +90,12 @@ impl Jet {
         }
         Jet(c)
     }
+    /// Natural logarithm (value must be positive).
     pub fn ln(&self) -> Jet {
         let inv = Jet::constant(1.0, self.n()).div(self);
         self.integrate(self.0[0].ln(), &inv)
     }
+    /// sin and cos of the jet, together.
     pub fn sin_cos(&self) -> (Jet, Jet) {
         let n = self.n();
         let (mut s, mut c) = (vec![0.0; n + 1], vec![0.0; n + 1]);
@@ -118,21 +130,25 @@ impl Jet {
         }
         Jet(g)
     }
+    /// tanh of the jet.
     pub fn tanh(&self) -> Jet {
         // t' = (1 - t²) a'
         self.ode(self.0[0].tanh(), |t, m| {
             (m == 0) as u8 as f64 - (0..=m).map(|i| t[i] * t[m - i]).sum::<f64>()
         })
     }
+    /// Logistic sigmoid 1/(1 + e^(−a)) of the jet.
     pub fn sigmoid(&self) -> Jet {
         // s' = (s - s²) a'
         self.ode(sigmoid(self.0[0]), |s, m| {
             s[m] - (0..=m).map(|i| s[i] * s[m - i]).sum::<f64>()
         })
     }
+    /// softplus ln(1 + e^a) of the jet.
     pub fn softplus(&self) -> Jet {
         self.integrate(crate::dsl::expr::softplus(self.0[0]), &self.sigmoid())
     }
+    /// Error function erf of the jet.
     pub fn erf(&self) -> Jet {
         let g = self
             .mul(self)
@@ -141,6 +157,7 @@ impl Jet {
             .scale(std::f64::consts::FRAC_2_SQRT_PI);
         self.integrate(libm::erf(self.0[0]), &g)
     }
+    /// Square root (value must be positive).
     pub fn sqrt(&self) -> Jet {
         let n = self.n();
         let mut r = vec![0.0; n + 1];
@@ -151,6 +168,7 @@ impl Jet {
         }
         Jet(r)
     }
+    /// Integer power a^e, by repeated squaring.
     pub fn powi(&self, mut e: u64) -> Jet {
         let mut base = self.clone();
         let mut acc = Jet::constant(1.0, self.n());
@@ -163,6 +181,7 @@ impl Jet {
         }
         acc
     }
+    /// Power a^e with a jet exponent: exact for integer constants |e| ≤ 64, else exp(e ln a).
     pub fn pow(&self, e: &Jet) -> Jet {
         if e.is_constant() {
             let p = e.0[0];
@@ -179,6 +198,7 @@ impl Jet {
     }
 }
 
+/// Logistic sigmoid 1/(1 + e^(−x)), without overflow for large |x|.
 pub fn sigmoid(x: f64) -> f64 {
     if x >= 0.0 {
         1.0 / (1.0 + (-x).exp())

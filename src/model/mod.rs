@@ -23,21 +23,28 @@ use crate::error::{Error, Result, SpecError};
 /// One affine layer and its activation (`None`: linear).
 #[derive(Debug, Clone)]
 pub struct LayerSpec {
+    /// Number of units n_l.
     pub width: Width,
+    /// The activation f_l (`None`: linear).
     pub activation: Option<Activation>,
     /// Symbol names of the weight matrix and the bias vector (default `W{l}`, `b{l}`).
     pub weight: String,
+    /// Symbol name of the bias vector.
     pub bias: String,
     /// Tensor names in a weights file (default PyTorch `nn.Sequential` names `{2(l-1)}.weight`).
     pub weight_tensor: String,
+    /// Tensor name of the bias (default `{2(l-1)}.bias`).
     pub bias_tensor: String,
 }
 
 /// A validated MLP spec. `layers` holds the hidden layers followed by the output layer.
 #[derive(Debug, Clone)]
 pub struct Model {
+    /// Model name, as in the spec.
     pub name: String,
+    /// Input dimension n_0 = d.
     pub input: Width,
+    /// Hidden layers, then the output layer (layer l is `layers[l - 1]`).
     pub layers: Vec<LayerSpec>,
     /// The weights file named in the spec, resolved against the spec's folder.
     pub weights_file: Option<PathBuf>,
@@ -48,6 +55,7 @@ impl Model {
     pub fn hidden_layers(&self) -> usize {
         self.layers.len() - 1
     }
+    /// The output layer L.
     pub fn output(&self) -> &LayerSpec {
         self.layers.last().expect("a model has an output layer")
     }

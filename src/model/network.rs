@@ -7,11 +7,14 @@ use super::{Activation, Model};
 use crate::dsl::Width;
 use crate::error::{Error, Result};
 
+/// An MLP with numeric weights: the [`crate::model::Model`] bound to a weights file.
 #[derive(Debug, Clone)]
 pub struct Network {
+    /// Model name.
     pub name: String,
     /// W^(l), shape [n_l, n_{l-1}], l = 1..L (index l-1).
     pub weights: Vec<Array2<f64>>,
+    /// b^(l), length n_l, l = 1..L (index l-1).
     pub biases: Vec<Array1<f64>>,
     /// Activation of layer l (None: linear; only the output may be linear).
     pub activations: Vec<Option<Activation>>,
@@ -100,6 +103,7 @@ impl Network {
             .chain(self.weights.iter().map(|w| w.nrows()))
             .collect()
     }
+    /// H, the number of hidden layers (L - 1).
     pub fn hidden_layers(&self) -> usize {
         self.weights.len() - 1
     }

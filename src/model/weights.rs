@@ -9,15 +9,21 @@ use std::path::Path;
 
 use crate::error::{Error, Result};
 
+/// A dense tensor, row-major.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Tensor {
+    /// Shape (PyTorch order; a matrix W is [rows, columns]).
     pub shape: Vec<usize>,
+    /// Values, row-major.
     pub data: Vec<f64>,
 }
 
+/// The tensors of a weights file, by name.
 #[derive(Debug, Clone, Default)]
 pub struct TensorStore {
+    /// Path of the file read.
     pub path: String,
+    /// Floating-point tensors by name (e.g. `0.weight`).
     pub tensors: BTreeMap<String, Tensor>,
     /// Per-layer activations named in a JSON file (layer index → name), used by `feynn import`.
     pub activations: BTreeMap<usize, String>,
@@ -62,6 +68,7 @@ impl TensorStore {
         Ok(store)
     }
 
+    /// The tensor called `name`, if present.
     pub fn get(&self, name: &str) -> Option<&Tensor> {
         self.tensors.get(name)
     }

@@ -63,8 +63,11 @@ impl<T: Scalar> LayerPoint<T> {
 /// A truncated action: dense symmetric tensors A^(0..=K).
 #[derive(Debug, Clone)]
 pub struct Action<T> {
+    /// Dimension N.
     pub n: usize,
+    /// Truncation order K.
     pub order: usize,
+    /// Expansion point x0 (length N).
     pub point: Vec<T>,
     /// `tensors[k]`: A^(k), N^k entries, row-major (`tensors[0][0]`: the rational part of A^(0)).
     pub tensors: Vec<Vec<T>>,
@@ -105,11 +108,14 @@ pub use super::multi_index::{flat, graded_monomials, multinomial, sorted_indices
 /// (decoding and sorting N^k index lists per layer dominated the run time).
 #[derive(Debug, Clone)]
 pub struct SymLayout {
+    /// Flat position of the sorted index list.
     pub sorted: Vec<usize>,
+    /// Number of distinct orderings of the index list.
     pub orderings: Vec<u64>,
 }
 
 impl SymLayout {
+    /// The layout of order-k tensors in dimension n.
     pub fn new(n: usize, k: usize) -> SymLayout {
         let len = pow_checked(n, k).unwrap_or(0);
         let mut sorted = Vec::with_capacity(len);

@@ -8,8 +8,11 @@ use crate::error::{human_bytes, Error, Result};
 /// The graded basis: degree 0 (`[]`), then degree 1, …, each degree in lexicographic order.
 #[derive(Debug, Clone)]
 pub struct Basis {
+    /// Number of inputs d.
     pub d: usize,
+    /// Highest total degree.
     pub order: usize,
+    /// The monomials as 0-based sorted multi-indices, in basis order.
     pub monomials: Vec<Vec<u32>>,
     index: HashMap<Vec<u32>, u32>,
     /// For each non-constant monomial a: the pairs (b, a·b) with b non-constant and deg(a·b) ≤ N.
@@ -103,12 +106,15 @@ impl Basis {
         })
     }
 
+    /// Number of monomials.
     pub fn len(&self) -> usize {
         self.monomials.len()
     }
+    /// Whether the basis has no monomials.
     pub fn is_empty(&self) -> bool {
         self.monomials.is_empty()
     }
+    /// Position of the monomial `m` (0-based sorted multi-index) in the basis.
     pub fn index_of(&self, m: &[u32]) -> Option<usize> {
         self.index.get(m).map(|&i| i as usize)
     }

@@ -9,10 +9,15 @@ use crate::model::inn::Inn;
 /// κ1, κ2 (N×N row-major), κ3 (N³ row-major) of a point set.
 #[derive(Debug, Clone, Serialize)]
 pub struct Cumulants {
+    /// Dimension N of a point.
     pub n: usize,
+    /// Number of points M.
     pub points: usize,
+    /// κ1, the mean (length N).
     pub k1: Vec<f64>,
+    /// κ2, the covariance (N×N row-major).
     pub k2: Vec<f64>,
+    /// κ3, the third central moment (N³ row-major).
     pub k3: Vec<f64>,
 }
 
@@ -62,9 +67,13 @@ pub fn cumulants(points: &[Vec<f64>], n: usize) -> Option<Cumulants> {
 /// (κ1, κ3 of a symmetric distribution), where the relative error is noise over noise.
 #[derive(Debug, Clone, Serialize)]
 pub struct Diff {
+    /// Cumulant order k (1, 2 or 3).
     pub order: usize,
+    /// max |Δ| over the entries.
     pub max_abs: f64,
+    /// ‖Δ‖/‖data‖ (Frobenius).
     pub relative: f64,
+    /// ‖Δ‖/‖κ2_data‖^{k/2}.
     pub scaled: f64,
 }
 

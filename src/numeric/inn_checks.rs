@@ -10,6 +10,7 @@ use crate::numeric::action::{sorted_indices, Action};
 /// The branch condition φ' > 0 (1 + 2αh > 0 for quad) over data points.
 #[derive(Debug, Clone, Serialize)]
 pub struct DataBranch {
+    /// Number of data points checked.
     pub points: usize,
     /// Points with φ'(h) of the wrong sign (or zero) in some layer: outside the model's support.
     pub outside: usize,
@@ -32,8 +33,10 @@ pub struct Diagnostics {
     pub logdet_radius_x: f64,
     /// min over sampled unit vectors u of A^(K)·u^K (K even); None for odd K.
     pub top_order_min: Option<f64>,
+    /// The branch check over data points, when data are given.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub data: Option<DataBranch>,
+    /// Warnings in words (branch violations, slow convergence).
     pub warnings: Vec<String>,
 }
 

@@ -32,7 +32,9 @@ pub const DEFAULT_MEMORY_LIMIT: f64 = 8.0 * 1024.0 * 1024.0 * 1024.0;
 /// The Taylor coefficients c_α = ∂^α y(x0)/α! of every output, |α| ≤ order.
 #[derive(Debug, Clone)]
 pub struct Expansion {
+    /// Expansion point x0 (x1…xd).
     pub point: Vec<f64>,
+    /// Highest total degree |α|.
     pub order: usize,
     /// Shape [outputs, monomials]; columns follow `monomials`.
     pub coefficients: Array2<f64>,
@@ -41,7 +43,9 @@ pub struct Expansion {
 /// Options of an expansion.
 #[derive(Debug, Clone)]
 pub struct Options {
+    /// Highest total degree |α| to expand to.
     pub order: usize,
+    /// Memory ceiling in bytes; larger requests fail with `Error::TooLarge`.
     pub memory_limit: f64,
 }
 
@@ -56,11 +60,14 @@ impl Default for Options {
 
 /// Expands networks; holds the basis so that many points share it.
 pub struct Expander<'a> {
+    /// The network being expanded.
     pub net: &'a Network,
+    /// Monomial basis and per-width jet tables, shared by all points.
     pub basis: Basis,
 }
 
 impl<'a> Expander<'a> {
+    /// An expander for `net` up to `opts.order`; fails if the basis exceeds the memory limit or an activation has no numeric derivatives.
     pub fn new(net: &'a Network, opts: &Options) -> Result<Expander<'a>> {
         let width = net.widths().into_iter().max().unwrap_or(1);
         let basis = Basis::new(net.inputs(), opts.order, width, opts.memory_limit)?;

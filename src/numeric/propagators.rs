@@ -7,6 +7,7 @@ use crate::diagrams::Node;
 use crate::error::Result;
 use crate::model::Network;
 
+/// Propagators D^(l,m) and activation derivatives of a network at a point: the Feynman rules' numbers.
 pub struct Propagators {
     /// L, the number of affine layers.
     pub layers: usize,
@@ -18,6 +19,7 @@ pub struct Propagators {
 }
 
 impl Propagators {
+    /// The propagators of `net` at the point `x0` (x1…xd), activation derivatives up to `order`.
     pub fn new(net: &Network, x0: &[f64], order: usize) -> Result<Propagators> {
         let layers = net.weights.len();
         let mut v: Vec<Vec<Array1<f64>>> = vec![vec![]; layers + 1];

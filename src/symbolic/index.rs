@@ -16,6 +16,7 @@ use super::Style;
 pub struct IndexFormTerm {
     /// Compact tree text, e.g. `[2](x0,[1](x1,x2))`.
     pub tree: String,
+    /// |Aut|: the symmetry factor is 1/|Aut|.
     pub automorphisms: u128,
     /// The term in the requested style.
     pub expr: String,
@@ -24,7 +25,9 @@ pub struct IndexFormTerm {
 /// The index form of one order.
 #[derive(Debug, Clone, PartialEq)]
 pub struct IndexForm {
+    /// The Taylor order n.
     pub order: usize,
+    /// One term per unlabelled topology.
     pub terms: Vec<IndexFormTerm>,
 }
 

@@ -28,12 +28,17 @@ pub const MAX_INN_COEFFICIENTS: usize = 400;
 /// The action's coefficients in closed form: monomial coefficients of S(x0 + δ), |α| ≤ order.
 #[derive(Debug, Clone, PartialEq)]
 pub struct InnClosedForms {
+    /// Model name.
     pub model: String,
+    /// Truncation order.
     pub order: usize,
+    /// Dimension N.
     pub dim: usize,
+    /// The expansion point x0, when it is not the origin.
     pub point: Option<Vec<f64>>,
     /// In the monomial order of `feynn action` (graded, lexicographic within a degree).
     pub coefficients: Vec<ClosedForm>,
+    /// Names of the parameter and point symbols the expressions use.
     pub symbols: BTreeSet<String>,
 }
 

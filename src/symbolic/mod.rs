@@ -66,10 +66,15 @@ use crate::model::{Model, Network};
 /// Output style of closed forms.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Style {
+    /// Plain text.
     Text,
+    /// LaTeX.
     Latex,
+    /// SymPy syntax.
     Sympy,
+    /// Mathematica syntax.
     Mathematica,
+    /// JSON (text expressions inside `feynn taylor --format json`).
     Json,
 }
 
@@ -92,7 +97,9 @@ pub const REPORT_MAX_COEFFICIENTS: usize = 200;
 /// Options of [`closed_forms`].
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Options {
+    /// How the forms are computed.
     pub route: Route,
+    /// Output style.
     pub style: Style,
     /// Refuse (Error::TooLarge) when more expanded terms than this are predicted.
     pub max_terms: f64,
@@ -119,9 +126,12 @@ pub struct ClosedForm {
     pub terms: usize,
 }
 
+/// The closed forms of one output.
 #[derive(Debug, Clone, PartialEq)]
 pub struct OutputForms {
+    /// Output name (`y1`, `y2`, …).
     pub name: String,
+    /// One closed form per monomial.
     pub coefficients: Vec<ClosedForm>,
 }
 
@@ -129,12 +139,15 @@ pub struct OutputForms {
 /// [`crate::numeric::Basis`].
 #[derive(Debug, Clone, PartialEq)]
 pub struct ClosedForms {
+    /// Model name.
     pub model: String,
+    /// Highest total degree.
     pub order: usize,
     /// n_0 .. n_L
     pub widths: Vec<usize>,
     /// The expansion point, when it is not the origin (then symbols p_1..p_d stand for it).
     pub point: Option<Vec<f64>>,
+    /// One entry per output, y1 first.
     pub outputs: Vec<OutputForms>,
     /// Names (text/SymPy) of the parameter and point symbols the expressions use.
     pub symbols: BTreeSet<String>,
@@ -143,7 +156,9 @@ pub struct ClosedForms {
 /// (i) − (ii) for one coefficient, expanded.
 #[derive(Debug, Clone, PartialEq)]
 pub struct RouteCheck {
+    /// 0-based output.
     pub output: usize,
+    /// 0-based sorted multi-index of the monomial.
     pub index: Vec<u32>,
     /// The expanded difference (text); `0` when the routes agree.
     pub difference: String,

@@ -16,23 +16,30 @@ use crate::model::Activation;
 pub struct NetSpec {
     /// n_0 .. n_L
     pub widths: Vec<usize>,
+    /// Symbol names of W^(l), l = 1..L (index l-1).
     pub weight_names: Vec<String>,
+    /// Symbol names of b^(l), l = 1..L (index l-1).
     pub bias_names: Vec<String>,
+    /// Activation of layer l (index l-1; None: linear).
     pub activations: Vec<Option<Activation>>,
     /// Some(point) with a nonzero coordinate: the point enters as symbols p_1..p_d.
     pub point_symbols: bool,
 }
 
 impl NetSpec {
+    /// L, the number of affine layers.
     pub fn layers(&self) -> usize {
         self.widths.len() - 1
     }
+    /// Input dimension n_0 = d.
     pub fn inputs(&self) -> usize {
         self.widths[0]
     }
+    /// Number of outputs n_L.
     pub fn outputs(&self) -> usize {
         *self.widths.last().unwrap()
     }
+    /// Whether the output layer has an activation.
     pub fn output_activation(&self) -> bool {
         self.activations.last().is_some_and(|a| a.is_some())
     }
@@ -48,10 +55,13 @@ enum Template {
     Generic(usize),
 }
 
+/// A network with Symbolica atoms for its parameters, point and activation derivatives.
 pub struct SymNet {
+    /// The plain-data description it was built from.
     pub spec: NetSpec,
     /// w[l-1][i][j] = W^(l)_{i+1, j+1}
     pub w: Vec<Vec<Vec<Atom>>>,
+    /// b[l-1][i] = b^(l)_{i+1}.
     pub b: Vec<Vec<Atom>>,
     /// a^(0) at the expansion point: 0 or p_i.
     pub x0: Vec<Atom>,

@@ -49,6 +49,7 @@ fn matmul(a: &[Vec<Atom>], b: &[Vec<Atom>]) -> Vec<Vec<Atom>> {
 }
 
 impl<'a> DiagramRoute<'a> {
+    /// The diagram route for `net` up to `order`.
     pub fn new(net: &'a SymNet, order: usize) -> DiagramRoute<'a> {
         let l_count = net.spec.layers();
         let mut v: Vec<Vec<Vec<Atom>>> = vec![vec![]; l_count + 1];
@@ -144,6 +145,7 @@ impl<'a> DiagramRoute<'a> {
             .collect()
     }
 
+    /// The order-0 coefficients: the outputs at the expansion point.
     pub fn order_zero(&self) -> Coefficients {
         self.y0.iter().map(|y| vec![(vec![], y.clone())]).collect()
     }
@@ -214,6 +216,7 @@ pub struct SeriesRoute {
 }
 
 impl SeriesRoute {
+    /// The series route for `net` up to `order`.
     pub fn new(net: &SymNet, order: usize) -> SeriesRoute {
         let d = net.spec.inputs();
         let h: Vec<Atom> = (0..d)

@@ -33,9 +33,13 @@ pub fn mathematica_name(s: Symbol) -> Option<String> {
 
 /// Symbols with custom printing, defined once on the Symbolica thread before any parsing.
 pub struct Special {
+    /// The logistic sigmoid.
     pub sigmoid: Symbol,
+    /// softplus.
     pub softplus: Symbol,
+    /// dsigma(l, k, u): the k-th derivative of the generic σ of layer l.
     pub dsigma: Symbol,
+    /// The activation variable z.
     pub z: Symbol,
 }
 
