@@ -4,14 +4,17 @@
 use pest::iterators::Pair;
 use pest::pratt_parser::{Assoc, Op, PrattParser};
 use pest::Parser;
-use pest_derive::Parser;
 
 use crate::dsl::Span;
 use crate::error::SpecError;
+use grammar::{ClaimParser, Rule};
 
-#[derive(Parser)]
-#[grammar = "../grammar/claim.pest"]
-struct ClaimParser;
+/// The pest parser of `grammar/claim.pest`; private, so its generated `Rule` enum is no public API.
+mod grammar {
+    #[derive(pest_derive::Parser)]
+    #[grammar = "../grammar/claim.pest"]
+    pub struct ClaimParser;
+}
 
 /// Which quantity the left side names.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
