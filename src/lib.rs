@@ -23,6 +23,7 @@
 //! The CLI (`src/main.rs`, `src/cli/`) is a thin layer over this library.
 
 pub mod born;
+pub mod budget;
 pub mod check;
 pub mod data;
 pub mod diagrams;

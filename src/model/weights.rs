@@ -41,15 +41,20 @@ impl TensorStore {
             path: path.display().to_string(),
             source: e,
         })?;
+        Self::from_bytes(path, &bytes)
+    }
+
+    /// Parse the bytes of a weights file named `path` (the extension picks the format).
+    pub fn from_bytes(path: &Path, bytes: &[u8]) -> Result<TensorStore> {
         let ext = path
             .extension()
             .and_then(|e| e.to_str())
             .unwrap_or("")
             .to_ascii_lowercase();
         let mut store = match ext.as_str() {
-            "safetensors" | "st" => read_safetensors(path, &bytes)?,
-            "npz" => read_npz(path, &bytes)?,
-            "json" => read_json(path, &bytes)?,
+            "safetensors" | "st" => read_safetensors(path, bytes)?,
+            "npz" => read_npz(path, bytes)?,
+            "json" => read_json(path, bytes)?,
             _ => {
                 return Err(werr(
                     path,
@@ -130,6 +135,12 @@ fn f16_to_f64(h: u16) -> f64 {
 fn read_npz(path: &Path, bytes: &[u8]) -> Result<TensorStore> {
     use ndarray::ArrayD;
     use ndarray_npy::NpzReader;
+    // declared shapes against the bytes present and the budget, before anything is allocated
+    crate::budget::check_npz(
+        &path.display().to_string(),
+        std::io::Cursor::new(bytes),
+        crate::budget::DEFAULT_MEMORY_LIMIT,
+    )?;
     let mut npz = NpzReader::new(std::io::Cursor::new(bytes)).map_err(|e| {
         werr(
             path,
