@@ -9,6 +9,8 @@ use feynn::physics::double_exchange::DoubleExchange;
 use feynn::physics::spins::{SpinValues, ThreeSpin};
 use feynn::{Error, Result};
 
+use super::outln;
+
 #[derive(clap::Args)]
 pub struct Args {
     #[command(subcommand)]
@@ -215,8 +217,8 @@ fn load(a: &EvalArgs) -> Result<(feynn::efnn::forward::EfnnNet, Dataset)> {
                 "give --weights FILE",
             )
         })?;
-    let net = feynn::efnn::forward::EfnnNet::load(spec, &w)?;
     let d = Dataset::read(&a.data)?;
+    let net = feynn::efnn::forward::EfnnNet::load(spec, &w)?;
     if a.test_from >= d.len() {
         return Err(Error::invalid(
             format!(
@@ -251,9 +253,9 @@ fn eval(a: EvalArgs) -> Result<ExitCode> {
         sites,
     );
     if a.json {
-        println!("{}", serde_json::to_string(&m).unwrap());
+        outln!("{}", serde_json::to_string(&m).unwrap())?;
     } else {
-        println!("{} samples: RMSE {:.4e}, relative {:.4e} (mean predictor {:.4e}), RMSE per site {:.4e}, RMSE/std {:.4}", d.len(), m.rmse, m.relative, m.mean_relative, m.rmse_per_site, m.rmse_over_std);
+        outln!("{} samples: RMSE {:.4e}, relative {:.4e} (mean predictor {:.4e}), RMSE per site {:.4e}, RMSE/std {:.4}", d.len(), m.rmse, m.relative, m.mean_relative, m.rmse_per_site, m.rmse_over_std)?;
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -367,7 +369,7 @@ fn couplings(c: CouplingsArgs) -> Result<ExitCode> {
                 "correlation_between_routes": between.iter().cloned().collect::<std::collections::BTreeMap<_, _>>(),
             }),
         };
-        println!("{}", serde_json::to_string(&v).unwrap());
+        outln!("{}", serde_json::to_string(&v).unwrap())?;
         return Ok(ExitCode::SUCCESS);
     }
     for (name, rep, what) in [
@@ -383,32 +385,34 @@ fn couplings(c: CouplingsArgs) -> Result<ExitCode> {
         ),
     ] {
         if let Some(rep) = rep {
-            println!("{name} ({what}):");
-            println!(
+            outln!("{name} ({what}):")?;
+            outln!(
                 "  3-body: correlation(J_learned, J) = {:.4}, ‖J_learned − J‖/‖J‖ = {:.4}",
-                rep.correlation, rep.relative_error
-            );
+                rep.correlation,
+                rep.relative_error
+            )?;
             for (k, rms, n) in rep.rms_by_order.iter().take(6) {
-                println!("  order {k:2}: RMS coefficient {rms:.4e} ({n} terms)");
+                outln!("  order {k:2}: RMS coefficient {rms:.4e} ({n} terms)")?;
             }
         }
     }
     if let Some(t) = &taylor {
         let rep = &t.report;
-        println!("taylor (derivatives of the network at s = {at}, order 3):");
-        println!(
+        outln!("taylor (derivatives of the network at s = {at}, order 3):")?;
+        outln!(
             "  3-body: correlation(J_learned, J) = {:.4}, ‖J_learned − J‖/‖J‖ = {:.4}",
-            rep.correlation, rep.relative_error
-        );
+            rep.correlation,
+            rep.relative_error
+        )?;
         for (k, rms, n) in &rep.rms_by_order {
-            println!("  degree {k}, distinct indices: RMS {rms:.4e} ({n} terms)");
+            outln!("  degree {k}, distinct indices: RMS {rms:.4e} ({n} terms)")?;
         }
         for (k, rms, n) in &t.rms_repeated_by_order {
-            println!("  degree {k}, repeated index:   RMS {rms:.4e} ({n} terms)");
+            outln!("  degree {k}, repeated index:   RMS {rms:.4e} ({n} terms)")?;
         }
     }
     for (pair, r) in &between {
-        println!("correlation of the learned J_ijk, {pair}: {r:.4}");
+        outln!("correlation of the learned J_ijk, {pair}: {r:.4}")?;
     }
     Ok(ExitCode::SUCCESS)
 }

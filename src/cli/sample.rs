@@ -82,6 +82,19 @@ fn draw(inn: &Inn<f64>, m: usize, seed: u64) -> Result<Vec<Vec<f64>>> {
             "give the number of points, e.g. -n 1000",
         ));
     }
+    let (mf, nf) = (m as f64, inn.n as f64);
+    // the points, their copy for the output, and the text of a CSV (≤ 26 bytes a value)
+    feynn::budget::memory(
+        format!("{m} samples of {} variables", inn.n),
+        mf * nf * (8.0 + 8.0 + 26.0) + mf * 24.0,
+        feynn::budget::DEFAULT_MEMORY_LIMIT,
+        "lower -n",
+    )?;
+    feynn::budget::work(
+        format!("{m} samples through {} inverse layers", inn.layers.len()),
+        mf * (inn.layers.len() as f64) * nf * nf * 20.0,
+        "lower -n",
+    )?;
     for (l, layer) in inn.layers.iter().enumerate() {
         if feynn::model::inn::det(&layer.w, inn.n) == 0.0 {
             return Err(Error::invalid(
@@ -114,7 +127,7 @@ pub fn run_sample(a: SampleArgs) -> Result<ExitCode> {
     match a.format {
         SampleFormat::Csv => {
             let mut s = (0..inn.n)
-                .map(|i| format!("x{i}"))
+                .map(|i| format!("x{}", i + 1))
                 .collect::<Vec<_>>()
                 .join(",")
                 + "\n";
@@ -155,6 +168,14 @@ struct CumJson {
 }
 
 pub fn run_cumulants(a: CumulantArgs) -> Result<ExitCode> {
+    if let Some(t) = a.tolerance {
+        if !(t.is_finite() && t >= 0.0) {
+            return Err(Error::invalid(
+                format!("--tolerance {t} is not a finite number ≥ 0"),
+                "give the largest relative difference to accept, e.g. --tolerance 0.05",
+            ));
+        }
+    }
     let inn = load_f64(&a.spec, a.model.as_deref(), a.weights.as_deref())?;
     let bytes = 8.0 * (inn.n as f64).powi(3) * 2.0;
     if bytes > 2.0 * 1024.0 * 1024.0 * 1024.0 {
@@ -246,6 +267,7 @@ pub(crate) fn read_data(path: &Path, n: usize) -> Result<Vec<Vec<f64>>> {
     if ext != "npz" {
         return super::taylor::read_points(path, n);
     }
+    feynn::budget::check_npz_file(path, feynn::budget::DEFAULT_MEMORY_LIMIT)?;
     let f = std::fs::File::open(path).map_err(|e| Error::Io {
         path: path.display().to_string(),
         source: e,

@@ -37,6 +37,8 @@ pub struct Args {
     /// Many expansion points: .npy [points, inputs] or .csv (one point a row); all cores.
     #[arg(long)]
     pub at_file: Option<PathBuf>,
+    /// Output format: text (the largest coefficients of each order), json (every coefficient),
+    /// latex (the Taylor polynomial); sympy and mathematica need --symbolic.
     #[arg(long, value_enum, default_value = "text")]
     pub format: Format,
     /// Closed forms (Symbolica): index form for any width, expanded for concrete widths.
@@ -48,8 +50,8 @@ pub struct Args {
     /// Rows per order in text output.
     #[arg(long, default_value_t = 12)]
     pub max_rows: usize,
-    /// Refuse expansions predicted to need more memory than this many bytes.
-    #[arg(long, default_value_t = feynn::numeric::DEFAULT_MEMORY_LIMIT)]
+    /// Refuse expansions predicted to need more memory than this (bytes, or 8G, 512M, …).
+    #[arg(long, default_value_t = feynn::numeric::DEFAULT_MEMORY_LIMIT, value_parser = feynn::budget::parse_bytes)]
     pub memory_limit: f64,
     #[command(flatten)]
     pub out: OutArg,
@@ -115,6 +117,17 @@ pub fn run(a: Args) -> Result<ExitCode> {
 
 fn diagram_table(net: &Network, x0: &[f64], order: usize, ex: &Expander) -> Result<String> {
     let l = net.weights.len();
+    // every order's attribution, predicted before the first one starts
+    let mut total = 0.0;
+    for n in 1..=order {
+        let coefficients = feynn::budget::binomial_f64(net.inputs() - 1 + n, n);
+        total += attribution::attribution_work(net, n, coefficients)? * net.outputs() as f64;
+    }
+    feynn::budget::work(
+        format!("attributing the coefficients of orders 1–{order} to diagrams"),
+        total,
+        "lower --order, or leave out --diagrams",
+    )?;
     let mut s = String::from("diagrams (topologies with symmetry factor 1/|Aut|; share = ‖contribution‖/Σ‖contributions‖ over the order's coefficients):\n");
     for o in 0..net.outputs() {
         for n in 1..=order {
@@ -150,12 +163,12 @@ pub(crate) fn parse_point(at: Option<&str>, d: usize) -> Result<Vec<f64>> {
     let vals: Vec<f64> = s
         .split(',')
         .map(|v| {
-            v.trim().parse::<f64>().map_err(|_| {
-                Error::invalid(
-                    format!("--at: `{v}` is not a number"),
-                    "write the point as comma-separated numbers, e.g. --at 0.1,-0.2,0",
-                )
-            })
+            let hint = "write the point as comma-separated finite numbers, e.g. --at 0.1,-0.2,0";
+            match v.trim().parse::<f64>() {
+                Ok(x) if x.is_finite() => Ok(x),
+                Ok(_) => Err(Error::invalid(format!("--at: `{v}` is not finite"), hint)),
+                Err(_) => Err(Error::invalid(format!("--at: `{v}` is not a number"), hint)),
+            }
         })
         .collect::<Result<_>>()?;
     if vals.len() == 1 && d > 1 {
@@ -172,42 +185,23 @@ pub(crate) fn parse_point(at: Option<&str>, d: usize) -> Result<Vec<f64>> {
 
 pub(crate) fn read_points(path: &Path, d: usize) -> Result<Vec<Vec<f64>>> {
     let ext = path.extension().and_then(|e| e.to_str()).unwrap_or("");
+    let bytes = std::fs::read(path).map_err(|e| Error::Io {
+        path: path.display().to_string(),
+        source: e,
+    })?;
+    let what = path.display().to_string();
     let rows: Vec<Vec<f64>> = if ext == "npy" {
-        let arr: ndarray::Array2<f64> = ndarray_npy::read_npy(path).map_err(|e| {
-            Error::invalid(
-                format!("{}: cannot read a 2-d float64 .npy ({e})", path.display()),
-                "save points with numpy.save(path, X.astype('float64')) as [points, inputs]",
-            )
-        })?;
+        let arr = feynn::budget::read_npy_2d(&what, &bytes, feynn::budget::DEFAULT_MEMORY_LIMIT)?;
         arr.rows().into_iter().map(|r| r.to_vec()).collect()
     } else {
-        let text = std::fs::read_to_string(path).map_err(|e| Error::Io {
-            path: path.display().to_string(),
-            source: e,
-        })?;
-        let mut rows = Vec::new();
-        for (i, line) in text.lines().enumerate() {
-            if line.trim().is_empty() || line.starts_with('#') {
-                continue;
-            }
-            let parsed: std::result::Result<Vec<f64>, _> = line
-                .split([',', ' ', '\t'])
-                .filter(|s| !s.is_empty())
-                .map(|s| s.trim().parse::<f64>())
-                .collect();
-            match parsed {
-                Ok(r) => rows.push(r),
-                Err(_) if i == 0 => continue, // a header
-                Err(_) => {
-                    return Err(Error::invalid(
-                        format!("{}:{}: not a row of numbers", path.display(), i + 1),
-                        "one point per line, values separated by commas",
-                    ))
-                }
-            }
-        }
-        rows
+        feynn::budget::points_csv(&what, &String::from_utf8_lossy(&bytes))?
     };
+    if rows.is_empty() {
+        return Err(Error::invalid(
+            format!("{what}: no points (the array has no rows)"),
+            "save points as [points, inputs] with at least one row",
+        ));
+    }
     if let Some((i, j)) = rows
         .iter()
         .enumerate()

@@ -56,6 +56,7 @@ impl TheoryArgs {
             self.lambda.unwrap_or(p.lambda),
         )
     }
+    #[cfg(feature = "train")]
     fn overridden(&self) -> bool {
         self.m2.is_some() || self.kappa.is_some() || self.g.is_some() || self.lambda.is_some()
     }
