@@ -822,3 +822,18 @@ fn import_names_models_that_parse() {
         &["--name `model`"],
     );
 }
+
+#[test]
+fn nan_in_json_weights_is_named_as_nan() {
+    let d = Dir::new();
+    let p = d.path();
+    d.write(
+        "nan.json",
+        "{\"layers\": [{\"W\": [[0.1, NaN]], \"b\": [0.0], \"act\": \"tanh\"},\n {\"W\": [[1.0]], \"b\": [0.0]}]}\n",
+    );
+    refused(
+        p,
+        &["taylor", "m.fnn", "--weights", "nan.json"],
+        &["NaN", "line 1", "finite"],
+    );
+}

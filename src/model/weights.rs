@@ -209,8 +209,33 @@ fn read_json(path: &Path, bytes: &[u8]) -> Result<TensorStore> {
         kind: Option<String>,
     }
     // serde_json rejects NaN literals; the message names the position.
-    let f: File = serde_json::from_slice(bytes)
-        .map_err(|e| werr(path, format!("not a valid JSON weights file ({e})"), r#"expected {"layers":[{"W":[[...]],"b":[...],"act":"tanh"}, ...]} with W as [out, in]"#))?;
+    let f: File = serde_json::from_slice(bytes).map_err(|e| {
+        // NaN and Infinity are not JSON numbers; say so rather than "expected value"
+        if e.is_syntax() && e.line() > 0 {
+            let text = String::from_utf8_lossy(bytes);
+            let at = text
+                .lines()
+                .nth(e.line() - 1)
+                .and_then(|l| l.get(e.column().saturating_sub(1)..))
+                .unwrap_or("");
+            let word = at.trim_start_matches(['-', '+']);
+            if ["NaN", "nan", "Infinity", "inf"].iter().any(|w| word.starts_with(w)) {
+                return werr(
+                    path,
+                    format!(
+                        "a weight is {} (line {}, column {}): weights must be finite numbers",
+                        at.chars()
+                            .take_while(|c| c.is_alphabetic() || *c == '-' || *c == '+')
+                            .collect::<String>(),
+                        e.line(),
+                        e.column()
+                    ),
+                    "the checkpoint holds non-finite weights (a diverged training run?); export finite weights",
+                );
+            }
+        }
+        werr(path, format!("not a valid JSON weights file ({e})"), r#"expected {"layers":[{"W":[[...]],"b":[...],"act":"tanh"}, ...]} with W as [out, in]"#)
+    })?;
     let mut store = TensorStore::default();
     let inn = f.kind.as_deref() == Some("inn");
     for (l, layer) in f.layers.into_iter().enumerate() {
