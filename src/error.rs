@@ -4,7 +4,11 @@
 use miette::{Diagnostic, NamedSource, SourceSpan};
 
 /// A diagnostic anchored in a spec file: `file:line:col: message`, a caret under the span, a hint.
-#[derive(Debug, thiserror::Error, Diagnostic)]
+///
+/// The snippet with the caret is shown only when the lines around the span are of a printable
+/// length: miette's renderer panics on columns beyond 65,536, and a 100 kB line is no help to
+/// read anyway. Without a snippet the message still names file, line and column.
+#[derive(Debug, thiserror::Error)]
 #[error("{location}: {message}")]
 pub struct SpecError {
     /// `file:line:col` of the span's start (1-based line and column).
@@ -12,14 +16,61 @@ pub struct SpecError {
     /// What is wrong, in words.
     pub message: String,
     /// The spec file's name and text, for the caret display.
-    #[source_code]
     pub src: NamedSource<String>,
     /// Offending byte range (offset, length).
-    #[label("here")]
     pub span: SourceSpan,
     /// What to do, if known.
-    #[help]
     pub help: Option<String>,
+    /// Whether the snippet is safe and useful to render.
+    pub snippet: bool,
+}
+
+/// Longest line (in bytes) around a span for which a snippet is rendered.
+const SNIPPET_LINE_LIMIT: usize = 2000;
+
+impl Diagnostic for SpecError {
+    fn source_code(&self) -> Option<&dyn miette::SourceCode> {
+        self.snippet.then_some(&self.src as &dyn miette::SourceCode)
+    }
+    fn labels(&self) -> Option<Box<dyn Iterator<Item = miette::LabeledSpan> + '_>> {
+        if !self.snippet {
+            return None;
+        }
+        Some(Box::new(std::iter::once(
+            miette::LabeledSpan::new_with_span(Some("here".into()), self.span),
+        )))
+    }
+    fn help<'a>(&'a self) -> Option<Box<dyn std::fmt::Display + 'a>> {
+        self.help
+            .as_ref()
+            .map(|h| Box::new(h) as Box<dyn std::fmt::Display>)
+    }
+}
+
+/// Whether the lines from one before `start` to one after `end` are short enough to render.
+fn snippet_fits(source: &str, start: usize, end: usize) -> bool {
+    if end - start > SNIPPET_LINE_LIMIT {
+        return false;
+    }
+    let bytes = source.as_bytes();
+    // back to the start of the line before, forward to the end of the line after
+    let mut a = start;
+    for _ in 0..2 {
+        a = bytes[..a.min(bytes.len())]
+            .iter()
+            .rposition(|&c| c == b'\n')
+            .unwrap_or(0);
+    }
+    let mut b = end;
+    for _ in 0..2 {
+        b = bytes[(b + 1).min(bytes.len())..]
+            .iter()
+            .position(|&c| c == b'\n')
+            .map_or(bytes.len(), |p| b + 1 + p);
+    }
+    source
+        .get(a..b.min(source.len()))
+        .is_some_and(|w| w.split('\n').all(|l| l.len() <= SNIPPET_LINE_LIMIT))
 }
 
 impl SpecError {
@@ -32,8 +83,14 @@ impl SpecError {
         message: String,
         help: Option<String>,
     ) -> Self {
-        let start = span.0.min(source.len());
-        let end = span.1.clamp(start, source.len());
+        let mut start = span.0.min(source.len());
+        while !source.is_char_boundary(start) {
+            start -= 1;
+        }
+        let mut end = span.1.clamp(start, source.len());
+        while !source.is_char_boundary(end) {
+            end += 1;
+        }
         let (line, col) = line_col(source, start);
         SpecError {
             location: format!("{path}:{line}:{col}"),
@@ -41,6 +98,7 @@ impl SpecError {
             src: NamedSource::new(path, source.to_string()),
             span: (start, end - start).into(),
             help,
+            snippet: snippet_fits(source, start, end),
         }
     }
 }
@@ -72,6 +130,16 @@ pub enum Error {
         /// The file.
         path: String,
         /// The underlying I/O error.
+        source: std::io::Error,
+    },
+
+    /// Writing a file (or standard output) failed.
+    #[error("cannot write {path}: {source}")]
+    #[diagnostic(help("check that the folder exists, is writable and the disk is not full"))]
+    Write {
+        /// The file, or `standard output`.
+        path: String,
+        /// The operating system's error.
         source: std::io::Error,
     },
 
@@ -181,7 +249,7 @@ impl Error {
     pub fn kind(&self) -> ErrorKind {
         match self {
             Error::Spec(_) => ErrorKind::Parse,
-            Error::Io { .. } => ErrorKind::Io,
+            Error::Io { .. } | Error::Write { .. } => ErrorKind::Io,
             Error::Weights { .. } => ErrorKind::Weights,
             Error::MissingTensor { .. } => ErrorKind::MissingTensor,
             Error::NonFinite { .. } => ErrorKind::NonFinite,

@@ -17,6 +17,7 @@
 
 #![warn(missing_docs)]
 
+pub mod budget;
 pub mod check;
 pub mod claim;
 pub mod diagrams;

@@ -13,12 +13,12 @@ pub fn parse_point(at: Option<&str>, d: usize) -> Result<Vec<f64>> {
     let vals: Vec<f64> = s
         .split(',')
         .map(|v| {
-            v.trim().parse::<f64>().map_err(|_| {
-                Error::invalid(
-                    format!("--at: `{v}` is not a number"),
-                    "write the point as comma-separated numbers, e.g. --at 0.1,-0.2,0",
-                )
-            })
+            let hint = "write the point as comma-separated finite numbers, e.g. --at 0.1,-0.2,0";
+            match v.trim().parse::<f64>() {
+                Ok(x) if x.is_finite() => Ok(x),
+                Ok(_) => Err(Error::invalid(format!("--at: `{v}` is not finite"), hint)),
+                Err(_) => Err(Error::invalid(format!("--at: `{v}` is not a number"), hint)),
+            }
         })
         .collect::<Result<_>>()?;
     if vals.len() == 1 && d > 1 {
@@ -37,42 +37,23 @@ pub fn parse_point(at: Option<&str>, d: usize) -> Result<Vec<f64>> {
 /// separated by commas, spaces or tabs; `#` comments and one header line allowed).
 pub fn read_points(path: &Path, d: usize) -> Result<Vec<Vec<f64>>> {
     let ext = path.extension().and_then(|e| e.to_str()).unwrap_or("");
+    let bytes = std::fs::read(path).map_err(|e| Error::Io {
+        path: path.display().to_string(),
+        source: e,
+    })?;
+    let what = path.display().to_string();
     let rows: Vec<Vec<f64>> = if ext == "npy" {
-        let arr: ndarray::Array2<f64> = ndarray_npy::read_npy(path).map_err(|e| {
-            Error::invalid(
-                format!("{}: cannot read a 2-d float64 .npy ({e})", path.display()),
-                "save points with numpy.save(path, X.astype('float64')) as [points, inputs]",
-            )
-        })?;
+        let arr = crate::budget::read_npy_2d(&what, &bytes, crate::budget::DEFAULT_MEMORY_LIMIT)?;
         arr.rows().into_iter().map(|r| r.to_vec()).collect()
     } else {
-        let text = std::fs::read_to_string(path).map_err(|e| Error::Io {
-            path: path.display().to_string(),
-            source: e,
-        })?;
-        let mut rows = Vec::new();
-        for (i, line) in text.lines().enumerate() {
-            if line.trim().is_empty() || line.starts_with('#') {
-                continue;
-            }
-            let parsed: std::result::Result<Vec<f64>, _> = line
-                .split([',', ' ', '\t'])
-                .filter(|s| !s.is_empty())
-                .map(|s| s.trim().parse::<f64>())
-                .collect();
-            match parsed {
-                Ok(r) => rows.push(r),
-                Err(_) if i == 0 => continue, // a header
-                Err(_) => {
-                    return Err(Error::invalid(
-                        format!("{}:{}: not a row of numbers", path.display(), i + 1),
-                        "one point per line, values separated by commas",
-                    ))
-                }
-            }
-        }
-        rows
+        crate::budget::points_csv(&what, &String::from_utf8_lossy(&bytes))?
     };
+    if rows.is_empty() {
+        return Err(Error::invalid(
+            format!("{what}: no points (the array has no rows)"),
+            "save points as [points, inputs] with at least one row",
+        ));
+    }
     if let Some((i, j)) = rows
         .iter()
         .enumerate()
@@ -105,6 +86,7 @@ pub fn read_data(path: &Path, n: usize) -> Result<Vec<Vec<f64>>> {
     if ext != "npz" {
         return read_points(path, n);
     }
+    crate::budget::check_npz_file(path, crate::budget::DEFAULT_MEMORY_LIMIT)?;
     let f = std::fs::File::open(path).map_err(|e| Error::Io {
         path: path.display().to_string(),
         source: e,

@@ -11,17 +11,18 @@ use std::path::{Path, PathBuf};
 /// (module, layer): a module may import modules of a strictly lower layer only.
 const LAYERS: &[(&str, u32)] = &[
     ("error", 0),
-    ("notation", 0),
-    ("random", 0),
-    ("dsl", 1),
-    ("model", 2),
-    ("points", 2),
-    ("diagrams", 3),
-    ("claim", 4),
-    ("numeric", 5),
-    ("symbolic", 6),
-    ("export", 7),
-    ("check", 8),
+    ("budget", 1),
+    ("notation", 1),
+    ("random", 1),
+    ("dsl", 2),
+    ("model", 3),
+    ("points", 3),
+    ("diagrams", 4),
+    ("claim", 5),
+    ("numeric", 6),
+    ("symbolic", 7),
+    ("export", 8),
+    ("check", 9),
 ];
 
 fn root() -> PathBuf {

@@ -30,7 +30,7 @@ pub use crate::claim::{parse_claim, parse_claim_file, resolve, Claim, Index, Ix,
 pub use draws::width_sets;
 pub use eval::eval_rhs;
 
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::model::{Model, Network};
 use analysis::{analyse, counterexample};
 use draws::{point, random_network};
@@ -171,8 +171,19 @@ pub struct Report {
 
 /// Check one claim against a model.
 pub fn check(model: &Model, claim: &Claim, opts: &Options) -> Result<Report> {
+    if !(opts.tolerance.is_finite() && opts.tolerance >= 0.0) {
+        // a NaN tolerance made every comparison false: a false claim was VERIFIED
+        return Err(Error::invalid(
+            format!(
+                "the tolerance {} is not a finite number ≥ 0",
+                opts.tolerance
+            ),
+            "give the largest relative discrepancy to accept, e.g. --tolerance 1e-8",
+        ));
+    }
     let r = resolve(model, claim)?;
     let sets = width_sets(model, &r.min_widths);
+    check_budget(&r, &sets, opts)?;
     let symbolic = symbolic_stage(model, &r, &sets[0], opts);
     let mut rng = crate::random::seeded(opts.seed);
     let mut worst: Option<(f64, Network, Option<String>, Vec<f64>, f64, f64)> = None;
@@ -196,7 +207,11 @@ pub fn check(model: &Model, claim: &Claim, opts: &Options) -> Result<Report> {
     let (counterexample, diagrams) = match (&worst, refuted) {
         (Some((_, net, sigma, x0, left, right)), true) => {
             let cx = counterexample(model, net, sigma.clone(), x0, *left, *right);
-            let an = analyse(model, &r, &net.widths(), opts.seed ^ 0x5eed)?;
+            // the diagram analysis is extra: beyond the budget the verdict stands without it
+            let an = match analyse(model, &r, &net.widths(), opts.seed ^ 0x5eed) {
+                Err(Error::TooLarge { .. }) => None,
+                other => other?,
+            };
             (Some(cx), an)
         }
         _ => (None, None),
@@ -217,6 +232,44 @@ pub fn check(model: &Model, claim: &Claim, opts: &Options) -> Result<Report> {
         counterexample,
         diagrams,
     })
+}
+
+/// Refuse before the first draw what the budget does not allow: the random networks of every
+/// width set in memory, and draws × width sets expansions of the claim's order.
+fn check_budget(r: &Resolved, sets: &[Vec<usize>], opts: &Options) -> Result<()> {
+    let n = r.alpha.len();
+    let mut per_draw = 0.0;
+    let mut bytes: f64 = 0.0;
+    for w in sets {
+        let params: f64 = w.windows(2).map(|p| p[0] as f64 * p[1] as f64).sum();
+        let neurons: f64 = w.iter().skip(1).map(|&x| x as f64).sum();
+        bytes = bytes.max(params * 8.0 * 2.0);
+        let expand = crate::numeric::basis::predicted_work(
+            w[0],
+            n,
+            neurons as usize,
+            params.min(usize::MAX as f64) as usize,
+        );
+        crate::budget::memory(
+            format!("the order-{n} expansion at widths {w:?}"),
+            crate::numeric::basis::predicted_bytes(w[0], n, w.iter().copied().max().unwrap_or(1))
+                .unwrap_or(f64::INFINITY),
+            crate::budget::DEFAULT_MEMORY_LIMIT,
+            "lower the claim's order",
+        )?;
+        per_draw += expand + params * (r.slots as f64 + 1.0);
+    }
+    crate::budget::memory(
+        "the random networks of the claim's widths",
+        bytes,
+        crate::budget::DEFAULT_MEMORY_LIMIT,
+        "use smaller indices in the claim",
+    )?;
+    crate::budget::work(
+        format!("{} draws at {} width set(s)", opts.draws, sets.len()),
+        opts.draws as f64 * per_draw,
+        "lower --draws or the claim's order",
+    )
 }
 
 /// |a − b| / max(|a|, |b|), with an absolute floor so that two rounding-level zeros agree.

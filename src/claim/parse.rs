@@ -2,9 +2,10 @@
 //! pest parse into [`Claim`], spans kept for diagnostics.
 
 use pest::iterators::Pair;
-use pest::pratt_parser::{Assoc, Op, PrattParser};
 use pest::Parser;
 
+use crate::budget::{MAX_CLAIM_INDEX, MAX_CLAIM_ORDER};
+use crate::dsl::pratt::{self, BinOp, Tok, MAX_EXPR_DEPTH};
 use crate::dsl::Span;
 use crate::error::SpecError;
 use grammar::{ClaimParser, Rule};
@@ -112,6 +113,13 @@ pub fn parse_claim(origin: &str, text: &str) -> Result<Claim, Box<SpecError>> {
     let err = |span: Span, msg: String, help: Option<String>| {
         Box::new(SpecError::new(origin, text, span, msg, help))
     };
+    if let Err(at) = pratt::check_nesting(text, false) {
+        return Err(err(
+            (at, at + 1),
+            format!("brackets nest more than {MAX_EXPR_DEPTH} levels deep"),
+            None,
+        ));
+    }
     let mut pairs = ClaimParser::parse(Rule::claim, text).map_err(|e| {
         let (span, msg) = pest_message(text, e);
         err(span, msg, Some("a claim reads `d2y/dx1dx2 at x=0 = sum(j, W2[1,j]*d2tanh(b1[j])*W1[j,1]*W1[j,2])` or `taylor(y, [0,2]) = ...` (book/src/check.md)".into()))
@@ -119,7 +127,9 @@ pub fn parse_claim(origin: &str, text: &str) -> Result<Claim, Box<SpecError>> {
     let mut it = pairs.next().expect("claim rule").into_inner();
     let lhs_pair = it.next().expect("lhs");
     let lhs = build_lhs(lhs_pair).map_err(|(s, m)| err(s, m, None))?;
-    let rhs = build_expr(it.next().expect("rhs"));
+    let rhs = build_expr(it.next().expect("rhs"), 0)
+        .map_err(|(s, m)| err(s, m, None))?
+        .0;
     Ok(Claim {
         lhs,
         rhs,
@@ -140,6 +150,12 @@ fn build_output(p: Pair<Rule>) -> Result<usize, (Span, String)> {
         None => Ok(0),
         Some(i) => match int(i)? {
             0 => Err((span, "outputs are numbered from 1".into())),
+            k if k > MAX_CLAIM_INDEX => Err((
+                span,
+                format!(
+                    "output {k} is beyond the largest index a claim may use ({MAX_CLAIM_INDEX})"
+                ),
+            )),
             k => Ok(k - 1),
         },
     }
@@ -165,14 +181,32 @@ fn build_lhs(p: Pair<Rule>) -> Result<Lhs, (Span, String)> {
         None => None,
     };
     let mut alpha: Vec<u32> = Vec::new();
-    let mut bump = |i: usize, by: u32, s: Span| -> Result<(), (Span, String)> {
+    let mut total: usize = 0;
+    let mut bump = |i: usize, by: usize, s: Span| -> Result<(), (Span, String)> {
         if i == 0 {
             return Err((s, "inputs are numbered from 1 (x1, x2, …)".into()));
+        }
+        if i > MAX_CLAIM_INDEX {
+            return Err((
+                s,
+                format!(
+                    "input {i} is beyond the largest index a claim may use ({MAX_CLAIM_INDEX})"
+                ),
+            ));
+        }
+        total = total.saturating_add(by);
+        if total > MAX_CLAIM_ORDER {
+            return Err((
+                s,
+                format!(
+                    "the derivative order exceeds {MAX_CLAIM_ORDER}, the largest a claim may have"
+                ),
+            ));
         }
         if alpha.len() < i {
             alpha.resize(i, 0);
         }
-        alpha[i - 1] += by;
+        alpha[i - 1] += by as u32;
         Ok(())
     };
     let (kind, output) = match what.as_rule() {
@@ -189,7 +223,7 @@ fn build_lhs(p: Pair<Rule>) -> Result<Lhs, (Span, String)> {
                         let mut d = q.into_inner();
                         let i = int(d.next().unwrap())?;
                         let pw = match d.next() {
-                            Some(e) => int(e)? as u32,
+                            Some(e) => int(e)?,
                             None => 1,
                         };
                         bump(i, pw, s)?;
@@ -214,7 +248,7 @@ fn build_lhs(p: Pair<Rule>) -> Result<Lhs, (Span, String)> {
             let output = build_output(q.next().unwrap())?;
             for (i, e) in q.enumerate() {
                 let s = span_of(&e);
-                let pw = int(e)? as u32;
+                let pw = int(e)?;
                 bump(i + 1, pw, s)?;
             }
             (LhsKind::Taylor, output)
@@ -230,71 +264,118 @@ fn build_lhs(p: Pair<Rule>) -> Result<Lhs, (Span, String)> {
     })
 }
 
-fn pratt() -> PrattParser<Rule> {
-    PrattParser::new()
-        .op(Op::infix(Rule::add, Assoc::Left) | Op::infix(Rule::sub, Assoc::Left))
-        .op(Op::infix(Rule::mul, Assoc::Left) | Op::infix(Rule::div, Assoc::Left))
-        .op(Op::prefix(Rule::neg))
-        .op(Op::infix(Rule::pow, Assoc::Right))
+impl pratt::Tree for Term {
+    fn neg(a: Term) -> Term {
+        Term::Neg(Box::new(a))
+    }
+    fn bin(op: BinOp, a: Term, b: Term) -> Term {
+        let (l, r) = (Box::new(a), Box::new(b));
+        match op {
+            BinOp::Add => Term::Add(l, r),
+            BinOp::Sub => Term::Sub(l, r),
+            BinOp::Mul => Term::Mul(l, r),
+            BinOp::Div => Term::Div(l, r),
+            BinOp::Pow => Term::Pow(l, r),
+        }
+    }
 }
 
-fn build_expr(p: Pair<Rule>) -> Term {
-    parse_pairs(&pratt(), p)
-}
+type Located = (Span, String);
 
-fn parse_pairs(pratt: &PrattParser<Rule>, p: Pair<Rule>) -> Term {
-    pratt
-        .map_primary(|q| {
-            let span = span_of(&q);
-            match q.as_rule() {
-                Rule::number => Term::Num(
-                    q.as_str().parse().unwrap_or(f64::NAN),
-                    q.as_str().to_string(),
-                ),
-                Rule::ident => Term::Var(q.as_str().to_string(), span),
-                Rule::expr => parse_pairs(pratt, q),
-                Rule::sum => {
-                    let mut it = q.into_inner();
-                    let var = it.next().unwrap().as_str().to_string();
-                    Term::Sum(var, Box::new(parse_pairs(pratt, it.next().unwrap())), span)
+/// The right side, through the expression builder shared with specs ([`pratt::build`]).
+fn build_expr(p: Pair<Rule>, base: usize) -> Result<(Term, usize), Located> {
+    let span = span_of(&p);
+    let too_deep = |d: usize| {
+        (
+            span,
+            format!("this expression nests {d} levels deep; the limit is {MAX_EXPR_DEPTH}"),
+        )
+    };
+    if base > MAX_EXPR_DEPTH {
+        return Err(too_deep(base));
+    }
+    let tokens = p.into_inner().map(|q| -> Result<Tok<Term>, Located> {
+        let span = span_of(&q);
+        Ok(match q.as_rule() {
+            Rule::neg => Tok::Neg,
+            Rule::add => Tok::Bin(BinOp::Add),
+            Rule::sub => Tok::Bin(BinOp::Sub),
+            Rule::mul => Tok::Bin(BinOp::Mul),
+            Rule::div => Tok::Bin(BinOp::Div),
+            Rule::pow => Tok::Bin(BinOp::Pow),
+            Rule::number => {
+                let v: f64 = q.as_str().parse().unwrap_or(f64::NAN);
+                if !v.is_finite() {
+                    return Err((span, format!("the number `{}` is out of range", q.as_str())));
                 }
-                Rule::call => {
-                    let mut it = q.into_inner();
-                    let f = it.next().unwrap().as_str();
-                    let name = f.trim_end_matches('\'');
-                    let primes = f.len() - name.len();
-                    let args = it.map(|a| parse_pairs(pratt, a)).collect();
-                    Term::Call(name.to_string(), primes, args, span)
-                }
-                Rule::indexed => {
-                    let mut it = q.into_inner();
-                    let name = it.next().unwrap().as_str().to_string();
-                    let idx = it
-                        .map(|i| {
-                            let v = i.into_inner().next().unwrap();
-                            match v.as_rule() {
-                                Rule::integer => Index::Lit(v.as_str().parse().unwrap_or(0)),
-                                _ => Index::Var(v.as_str().to_string()),
-                            }
-                        })
-                        .collect();
-                    Term::Param(name, idx, span)
-                }
-                r => unreachable!("unexpected primary {r:?}"),
+                Tok::Primary(Term::Num(v, q.as_str().to_string()), 0)
             }
-        })
-        .map_prefix(|_, rhs| Term::Neg(Box::new(rhs)))
-        .map_infix(|lhs, op, rhs| {
-            let (l, r) = (Box::new(lhs), Box::new(rhs));
-            match op.as_rule() {
-                Rule::add => Term::Add(l, r),
-                Rule::sub => Term::Sub(l, r),
-                Rule::mul => Term::Mul(l, r),
-                Rule::div => Term::Div(l, r),
-                _ => Term::Pow(l, r),
+            Rule::ident => Tok::Primary(Term::Var(q.as_str().to_string(), span), 0),
+            Rule::expr => {
+                let (t, d) = build_expr(q, base + 1)?;
+                Tok::Primary(t, d)
             }
+            Rule::call => {
+                let mut it = q.into_inner();
+                let f = it.next().unwrap().as_str();
+                let name = f.trim_end_matches('\'');
+                let primes = f.len() - name.len();
+                let mut args = Vec::new();
+                let mut depth = 0;
+                for a in it {
+                    let (t, d) = build_expr(a, base + 1)?;
+                    depth = depth.max(d + 1);
+                    args.push(t);
+                }
+                if name == "sum" && primes == 0 {
+                    let mut args = args.into_iter();
+                    match (args.next(), args.next(), args.next()) {
+                        (Some(Term::Var(j, _)), Some(body), None) => {
+                            Tok::Primary(Term::Sum(j, Box::new(body), span), depth)
+                        }
+                        _ => {
+                            return Err((
+                                span,
+                                "a sum reads `sum(j, body)`: an index name, then the summand"
+                                    .into(),
+                            ))
+                        }
+                    }
+                } else {
+                    Tok::Primary(Term::Call(name.to_string(), primes, args, span), depth)
+                }
+            }
+            Rule::indexed => {
+                let mut it = q.into_inner();
+                let name = it.next().unwrap().as_str().to_string();
+                let mut idx = Vec::new();
+                for i in it {
+                    let v = i.into_inner().next().unwrap();
+                    idx.push(match v.as_rule() {
+                        Rule::integer => Index::Lit(
+                            v.as_str()
+                                .parse()
+                                .ok()
+                                .filter(|&k: &usize| k <= MAX_CLAIM_INDEX)
+                                .ok_or_else(|| {
+                                    (
+                                        span_of(&v),
+                                        format!(
+                                            "the index `{}` is beyond the largest a claim may use ({MAX_CLAIM_INDEX})",
+                                            v.as_str()
+                                        ),
+                                    )
+                                })?,
+                        ),
+                        _ => Index::Var(v.as_str().to_string()),
+                    });
+                }
+                Tok::Primary(Term::Param(name, idx, span), 0)
+            }
+            r => unreachable!("unexpected token {r:?}"),
         })
-        .parse(p.into_inner())
+    });
+    pratt::build(tokens, MAX_EXPR_DEPTH, too_deep)
 }
 
 fn rule_name(r: &Rule) -> &'static str {
@@ -303,7 +384,7 @@ fn rule_name(r: &Rule) -> &'static str {
         Rule::ident | Rule::fname => "a name",
         Rule::integer => "a whole number",
         Rule::number | Rule::signed => "a number",
-        Rule::expr | Rule::sum | Rule::call | Rule::indexed => "an expression",
+        Rule::expr | Rule::call | Rule::indexed => "an expression",
         Rule::lhs | Rule::derivative | Rule::taylor => {
             "a derivative `d2y/dx1dx2` or a coefficient `taylor(y, [1,1])`"
         }

@@ -3,6 +3,7 @@
 
 use super::parse::{Claim, Index, LhsKind, Term};
 use crate::dsl::{Span, Width};
+use crate::budget::MAX_CLAIM_ORDER;
 use crate::error::{Error, Result};
 use crate::model::{Builtin, Model};
 
@@ -380,6 +381,16 @@ impl Resolver<'_> {
                     candidates.push((base.to_string(), k));
                 }
             }
+        }
+        if let Some((_, k)) = candidates.iter().find(|(_, k)| *k > MAX_CLAIM_ORDER) {
+            return Err(self.err(
+                span,
+                format!(
+                    "a derivative of order {} of an activation; the largest a claim may use is {MAX_CLAIM_ORDER}",
+                    if *k == usize::MAX { "beyond 2^64".to_string() } else { k.to_string() }
+                ),
+                None,
+            ));
         }
         for (base, k) in &candidates {
             if let Some(l) = self

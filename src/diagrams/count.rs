@@ -8,6 +8,26 @@
 use num_bigint::BigUint;
 use num_traits::{One, Zero};
 
+/// Refuse, before anything is allocated, counts whose big-integer tables would not fit the
+/// memory budget or take longer than the work budget. The binomial table holds about n²/2
+/// numbers of up to n bits (n³/48 bytes plus headers); every one of the H + 1 transforms takes
+/// about n² products of numbers of up to n·log₂n bits.
+pub fn counts_budget(n: usize, hidden: usize, memory_limit: f64) -> crate::Result<()> {
+    let nf = n as f64;
+    let bits = nf * nf.max(2.0).log2();
+    crate::budget::memory(
+        format!("counting the order-{n} diagrams (exact big-integer tables)"),
+        nf.powi(3) / 32.0 + nf * nf * 32.0,
+        memory_limit,
+        "lower --order",
+    )?;
+    crate::budget::work(
+        format!("counting the order-{n} diagrams of {hidden} hidden layer(s)"),
+        (hidden as f64 + 2.0) * nf * nf * (1.0 + bits / 64.0),
+        "lower --order",
+    )
+}
+
 fn binomials(n: usize) -> Vec<Vec<BigUint>> {
     let mut c = vec![vec![BigUint::zero(); n + 1]; n + 1];
     for i in 0..=n {

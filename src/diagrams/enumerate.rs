@@ -1,31 +1,56 @@
 //! Enumeration of labelled diagrams (set-partition recursion, §2.4) and unlabelled topologies.
 
+use num_bigint::BigUint;
 use std::collections::HashMap;
 use std::ops::ControlFlow;
 
 use super::Node;
 
-/// All set partitions of `items` into blocks (blocks in order of their first element).
-fn set_partitions(items: &[usize]) -> Vec<Vec<Vec<usize>>> {
-    if items.is_empty() {
-        return vec![vec![]];
-    }
-    let first = items[0];
-    let rest = &items[1..];
-    let mut out = Vec::new();
-    for p in set_partitions(rest) {
+/// Visit every set partition of `items` into blocks (blocks in order of their first element),
+/// streamed: memory O(n²) instead of all Bell(n) partitions at once (order 14 held 1.9·10⁸ of
+/// them, 16 GB).
+fn for_each_set_partition(
+    items: &[usize],
+    f: &mut dyn FnMut(&[Vec<usize>]) -> ControlFlow<()>,
+) -> ControlFlow<()> {
+    let Some((&first, rest)) = items.split_first() else {
+        return f(&[]);
+    };
+    for_each_set_partition(rest, &mut |p: &[Vec<usize>]| {
         // `first` opens a new block, or joins an existing one.
-        let mut q = p.clone();
-        q.insert(0, vec![first]);
-        out.push(q);
+        let mut q: Vec<Vec<usize>> = Vec::with_capacity(p.len() + 1);
+        q.push(vec![first]);
+        q.extend(p.iter().cloned());
+        f(&q)?;
         for i in 0..p.len() {
-            let mut q = p.clone();
+            let mut q = p.to_vec();
             q[i].insert(0, first);
             q.sort_by_key(|b| b[0]);
-            out.push(q);
+            f(&q)?;
+        }
+        ControlFlow::Continue(())
+    })
+}
+
+/// Predicted operations of enumerating the labelled diagrams of order n: the recursion visits
+/// every set partition of every subset of the n slots, Σ_k C(n,k)·Bell(k) = Bell(n+1), whatever
+/// the number of diagrams (saturating).
+pub fn labelled_enumeration_work(n: usize) -> f64 {
+    // Bell triangle up to Bell(n+1)
+    let mut row = vec![1.0f64];
+    for _ in 0..=n {
+        let mut next = vec![*row.last().unwrap()];
+        for v in &row {
+            let x = next.last().unwrap() + v;
+            next.push(x);
+        }
+        row = next;
+        if !row[0].is_finite() {
+            return f64::INFINITY;
         }
     }
-    out
+    // measured: about 300 ns per visited partition (cloned blocks, memo look-ups)
+    row[0] * (n as f64 + 1.0) * 300.0
 }
 
 struct Labelled {
@@ -69,13 +94,13 @@ impl Labelled {
         min_legs: usize,
         f: &mut dyn FnMut(Node) -> ControlFlow<()>,
     ) -> ControlFlow<()> {
-        for p in set_partitions(s) {
+        for_each_set_partition(s, &mut |p: &[Vec<usize>]| {
             if p.len() < min_legs {
-                continue;
+                return ControlFlow::Continue(());
             }
             let options: Vec<Vec<Node>> = p.iter().map(|b| self.below(b, layer)).collect();
             if options.iter().any(|o| o.is_empty()) {
-                continue;
+                return ControlFlow::Continue(());
             }
             // Odometer over the Cartesian product of the options.
             let mut idx = vec![0usize; options.len()];
@@ -101,8 +126,8 @@ impl Labelled {
                     break;
                 }
             }
-        }
-        ControlFlow::Continue(())
+            ControlFlow::Continue(())
+        })
     }
 }
 
@@ -142,8 +167,8 @@ pub fn for_each_labelled(
 pub struct Topology {
     /// The tree, slots numbered in depth-first order.
     pub tree: Node,
-    /// |Aut|: the symmetry factor is 1/|Aut|.
-    pub automorphisms: u128,
+    /// |Aut|, exact; the symmetry factor is 1/|Aut| (beyond 128 bits from order 35 on).
+    pub automorphisms: BigUint,
 }
 
 struct Unlabelled {
@@ -281,6 +306,17 @@ mod tests {
     }
 
     #[test]
+    fn symmetry_factors_beyond_128_bits_are_exact() {
+        // one hidden layer: the only topology of order 40 is the 40-leg star, |Aut| = 40!
+        let t = unlabelled(40, 1, false);
+        assert_eq!(t.len(), 1);
+        assert_eq!(
+            t[0].automorphisms.to_string(),
+            "815915283247897734345611269596115894272000000000"
+        );
+    }
+
+    #[test]
     fn orbit_stabiliser_each_topology_has_n_over_aut_labellings() {
         // Group labelled diagrams by shape: each group has n!/|Aut| members.
         for (n, h) in [(4, 3), (5, 2), (5, 3)] {
@@ -292,8 +328,8 @@ mod tests {
             let fact: u128 = (1..=n as u128).product();
             for t in unlabelled(n, h, false) {
                 assert_eq!(
-                    groups[&t.tree.shape()],
-                    fact / t.automorphisms,
+                    BigUint::from(groups[&t.tree.shape()]),
+                    BigUint::from(fact) / &t.automorphisms,
                     "{}",
                     t.tree.text()
                 );
@@ -309,9 +345,9 @@ mod tests {
         for x in &t {
             match &x.tree {
                 Node::Vertex { children, .. } if children.len() == 3 => {
-                    assert_eq!(x.automorphisms, 6)
+                    assert_eq!(x.automorphisms, BigUint::from(6u32))
                 }
-                _ => assert_eq!(x.automorphisms, 2),
+                _ => assert_eq!(x.automorphisms, BigUint::from(2u32)),
             }
         }
         assert_eq!(t.len(), 6);

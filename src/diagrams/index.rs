@@ -1,6 +1,9 @@
 //! The index form of a diagram: its value as a product of propagators D^(l,m), external legs
 //! D^(l,0) and vertices f_l^(k), with one summation index per vertex (theory note §2).
 
+use num_bigint::BigUint;
+use num_traits::One;
+
 use super::{Node, Topology};
 
 /// One factor of a diagram's value in index form.
@@ -39,7 +42,7 @@ pub enum Factor {
 #[derive(Debug, Clone)]
 pub struct IndexTerm {
     /// |Aut|, the inverse symmetry factor.
-    pub aut: u128,
+    pub aut: BigUint,
     /// Names of the summed indices.
     pub sums: Vec<String>,
     /// The factors of the product.
@@ -49,7 +52,7 @@ pub struct IndexTerm {
 /// Index form of a topology; `output` is the output index name (`o`), L the output layer.
 pub fn index_term(t: &Topology, output_layer: usize, output: &str) -> IndexTerm {
     let mut term = IndexTerm {
-        aut: t.automorphisms,
+        aut: t.automorphisms.clone(),
         sums: vec![],
         factors: vec![],
     };
@@ -111,7 +114,7 @@ struct Spelling<'a> {
     vertex: &'a dyn Fn(usize, usize, &str) -> String,
     leg: &'a dyn Fn(usize, &str) -> String,
     power: &'a dyn Fn(&str, usize) -> String,
-    prefix: &'a dyn Fn(u128) -> String,
+    prefix: &'a dyn Fn(&BigUint) -> String,
     sums: &'a dyn Fn(&[String]) -> String,
     times: &'a str,
 }
@@ -150,10 +153,10 @@ impl IndexTerm {
 
     fn render(&self, sp: &Spelling) -> String {
         let parts = self.grouped_factors(sp.prop, sp.vertex, sp.leg, sp.power);
-        let pre = if self.aut == 1 {
+        let pre = if self.aut.is_one() {
             String::new()
         } else {
-            (sp.prefix)(self.aut)
+            (sp.prefix)(&self.aut)
         };
         let sums = if self.sums.is_empty() {
             String::new()

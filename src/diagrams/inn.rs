@@ -13,6 +13,8 @@
 //! is m!/((k−s)! s! 2^s). Counts for one quad layer: 2, 3, 5, 11 labelled and 2, 3, 3, 4 shapes at
 //! orders 1–4.
 
+use num_bigint::BigUint;
+use num_traits::One;
 use petgraph::graph::{DiGraph, NodeIndex};
 use serde::Serialize;
 
@@ -28,17 +30,28 @@ pub struct InnDiagram {
     /// Branch size of each leg of the source vertex, descending (1 = straight, 2 = fork).
     pub branches: Vec<usize>,
     /// Multiplicity in the A-convention: k!/Π(repeats)! (C(k, s) for s forks); 1 for log-det.
-    pub multiplicity: u64,
+    /// Exact: these exceed 64 bits from order 21 on.
+    #[serde(serialize_with = "big_json")]
+    pub multiplicity: BigUint,
     /// Labelled diagrams in the S-convention: m!/(Π r_j! Π(repeats)!); 1 for log-det.
-    pub labelled: u64,
+    #[serde(serialize_with = "big_json")]
+    pub labelled: BigUint,
 }
 
-fn factorial(n: usize) -> u64 {
-    (1..=n as u64).product()
+/// A count as a JSON number when it fits 64 bits, else as an exact decimal string.
+pub fn big_json<S: serde::Serializer>(n: &BigUint, s: S) -> Result<S::Ok, S::Error> {
+    match u64::try_from(n) {
+        Ok(v) => s.serialize_u64(v),
+        Err(_) => s.serialize_str(&n.to_string()),
+    }
 }
 
-fn repeats_factorial(b: &[usize]) -> u64 {
-    let mut out = 1;
+fn factorial(n: usize) -> BigUint {
+    (1..=n as u64).map(BigUint::from).product()
+}
+
+fn repeats_factorial(b: &[usize]) -> BigUint {
+    let mut out = BigUint::one();
     let mut i = 0;
     while i < b.len() {
         let mut j = i;
@@ -49,6 +62,70 @@ fn repeats_factorial(b: &[usize]) -> u64 {
         i = j;
     }
     out
+}
+
+/// Refuse layer diagrams of order `m` (all orders 1..=m when `all_orders`, as `--count` lists
+/// them) whose listing would exceed the memory or work budget: each diagram costs a few exact
+/// factorials of up to m! (m·log₂m bits).
+pub fn budget(m: usize, degree: usize, all_orders: bool) -> crate::Result<()> {
+    let mf = m as f64;
+    let deg = degree.max(1).min(m.max(1)) as f64;
+    // at least one diagram per order, each costing at least its order
+    crate::budget::work(
+        format!("the layer diagrams of order {m}"),
+        mf * deg + if all_orders { mf * mf / 2.0 } else { mf },
+        "lower --order",
+    )?;
+    crate::budget::memory(
+        format!("the partition table of order {m}"),
+        mf * 8.0,
+        crate::budget::DEFAULT_MEMORY_LIMIT,
+        "lower --order",
+    )?;
+    let shapes = |k: usize| shape_count(k, degree);
+    let per = |k: usize| {
+        let kf = k as f64;
+        kf * (1.0 + kf * kf.max(2.0).log2() / 64.0)
+    };
+    let (count, ops) = if all_orders {
+        let table = shape_table(m, degree);
+        (1..=m).fold((0.0, 0.0), |(c, o), k| {
+            let s = table[k] + if degree >= 2 { 1.0 } else { 0.0 };
+            (c + s, o + s * per(k))
+        })
+    } else {
+        (shapes(m), shapes(m) * per(m))
+    };
+    crate::budget::memory(
+        format!("the {count:.3e} layer diagrams up to order {m}"),
+        count * (64.0 + 8.0 * mf),
+        crate::budget::DEFAULT_MEMORY_LIMIT,
+        "lower --order",
+    )?;
+    crate::budget::work(
+        format!("the {count:.3e} layer diagrams up to order {m}"),
+        ops,
+        "lower --order",
+    )
+}
+
+/// p[j], j ≤ m: partitions of j into parts ≤ degree (coin-change recurrence), saturating.
+fn shape_table(m: usize, degree: usize) -> Vec<f64> {
+    let degree = degree.max(1).min(m.max(1));
+    let mut p = vec![0f64; m + 1];
+    p[0] = 1.0;
+    for part in 1..=degree {
+        for j in part..=m {
+            p[j] += p[j - part];
+        }
+    }
+    p
+}
+
+/// Number of shapes `layer_diagrams(_, m, degree)` returns (partitions of m into parts ≤ degree,
+/// plus the log-det vertex), saturating, without listing them: for the budget.
+pub fn shape_count(m: usize, degree: usize) -> f64 {
+    shape_table(m, degree)[m] + if degree >= 2 { 1.0 } else { 0.0 }
 }
 
 /// Partitions of m into k parts, each between 1 and `pmax`, descending.
@@ -78,12 +155,12 @@ pub fn layer_diagrams(layer: usize, m: usize, degree: usize) -> Vec<InnDiagram> 
     for k in (m.div_ceil(degree)..=m).rev() {
         for b in partitions(m, k, degree) {
             let rep = repeats_factorial(&b);
-            let rprod: u64 = b.iter().map(|&r| factorial(r)).product();
+            let rprod: BigUint = b.iter().map(|&r| factorial(r)).product();
             out.push(InnDiagram {
                 layer,
                 order: m,
                 source: Some(k),
-                multiplicity: factorial(k) / rep,
+                multiplicity: factorial(k) / &rep,
                 labelled: factorial(m) / (rprod * rep),
                 branches: b,
             });
@@ -95,17 +172,17 @@ pub fn layer_diagrams(layer: usize, m: usize, degree: usize) -> Vec<InnDiagram> 
             order: m,
             source: None,
             branches: vec![],
-            multiplicity: 1,
-            labelled: 1,
+            multiplicity: BigUint::one(),
+            labelled: BigUint::one(),
         });
     }
     out
 }
 
 /// (labelled diagrams, distinct shapes) of order m for one layer of φ-degree `degree`.
-pub fn layer_counts(m: usize, degree: usize) -> (u64, usize) {
+pub fn layer_counts(m: usize, degree: usize) -> (BigUint, usize) {
     let d = layer_diagrams(0, m, degree);
-    (d.iter().map(|x| x.labelled).sum(), d.len())
+    (d.iter().map(|x| &x.labelled).sum(), d.len())
 }
 
 impl InnDiagram {
@@ -259,6 +336,24 @@ mod tests {
         assert_eq!(partitions(4, 2, 2), vec![vec![2, 2]]);
         assert_eq!(partitions(4, 2, 3), vec![vec![3, 1], vec![2, 2]]);
         assert_eq!(partitions(3, 3, 2), vec![vec![1, 1, 1]]);
+    }
+
+    #[test]
+    fn quad_layer_counts_are_involution_numbers_at_any_order() {
+        // OEIS A000085: a(n) = a(n-1) + (n-1) a(n-2); one quad layer has a(m) labelled
+        // diagrams plus the log-det vertex. u64 overflowed from order 21 on and panicked at 66.
+        let mut inv = vec![BigUint::one(), BigUint::one()];
+        for n in 2..=90usize {
+            let next = &inv[n - 1] + BigUint::from(n - 1) * &inv[n - 2];
+            inv.push(next);
+        }
+        assert_eq!(inv[21].to_string(), "119952692896");
+        for m in [1, 2, 5, 20, 21, 22, 40, 66, 90] {
+            let (lab, shapes) = layer_counts(m, 2);
+            assert_eq!(lab, &inv[m] + 1u32, "order {m}");
+            assert_eq!(shapes as f64, shape_count(m, 2), "order {m}");
+        }
+        assert_eq!(shape_count(10, 3), layer_diagrams(0, 10, 3).len() as f64);
     }
 
     #[test]

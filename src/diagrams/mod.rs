@@ -15,7 +15,7 @@ mod enumerate;
 pub mod inn;
 
 pub use count::{labelled_counts, unlabelled_counts};
-pub use enumerate::{for_each_labelled, unlabelled, Topology};
+pub use enumerate::{for_each_labelled, labelled_enumeration_work, unlabelled, Topology};
 
 use petgraph::graph::{DiGraph, NodeIndex};
 
@@ -115,14 +115,16 @@ impl Node {
         }
     }
     /// |Aut|: product over vertices of the factorials of multiplicities of identical subtrees.
-    pub fn automorphisms(&self) -> u128 {
+    /// Exact: n! for the star of order n, beyond u128 from order 35 on.
+    pub fn automorphisms(&self) -> num_bigint::BigUint {
         match self {
-            Node::Leaf(_) => 1,
+            Node::Leaf(_) => num_bigint::BigUint::from(1u32),
             Node::Vertex { children, .. } => {
                 let mut shapes: Vec<Node> = children.iter().map(Node::shape).collect();
                 shapes.sort_unstable();
-                let mut aut: u128 = children.iter().map(Node::automorphisms).product();
-                let mut run = 1u128;
+                let mut aut: num_bigint::BigUint =
+                    children.iter().map(Node::automorphisms).product();
+                let mut run = 1u32;
                 for w in shapes.windows(2) {
                     if w[0] == w[1] {
                         run += 1;
@@ -136,11 +138,11 @@ impl Node {
         }
     }
 
-    /// Compact text: `[2](x0,[1](x1,x2))` is a vertex in layer 2 with leg x0 and a layer-1
-    /// vertex carrying x1 and x2.
+    /// Compact text: `[2](x1,[1](x2,x3))` is a vertex in layer 2 with leg x1 and a layer-1
+    /// vertex carrying x2 and x3 (leaves are numbered from 1, like the inputs).
     pub fn text(&self) -> String {
         match self {
-            Node::Leaf(s) => format!("x{s}"),
+            Node::Leaf(s) => format!("x{}", s + 1),
             Node::Vertex { layer, children } => format!(
                 "[{layer}]({})",
                 children

@@ -6,6 +6,7 @@
 
 pub mod expr;
 mod parser;
+pub mod pratt;
 
 pub use expr::Expr;
 pub use parser::parse_spec;

@@ -1,8 +1,8 @@
 use pest::iterators::Pair;
-use pest::pratt_parser::{Assoc, Op, PrattParser};
 use pest::Parser;
 use pest_derive::Parser;
 
+use super::pratt::{self, BinOp, Tok, MAX_EXPR_DEPTH};
 use super::*;
 use crate::error::SpecError;
 
@@ -25,6 +25,13 @@ pub fn parse_spec(path: &str, source: &str) -> Result<SpecFile, SpecError> {
         inns: vec![],
         efnns: vec![],
     };
+    if let Err(at) = pratt::check_nesting(source, true) {
+        return Err(file.error(
+            (at, at + 1),
+            format!("brackets nest more than {MAX_EXPR_DEPTH} levels deep"),
+            Some("close the brackets, or split the expression with `let` constants".into()),
+        ));
+    }
     let pairs = SpecParser::parse(Rule::file, source).map_err(|e| pest_error(&file, e))?;
     let top = pairs.into_iter().next().expect("file rule");
     for item in top.into_inner() {
@@ -34,7 +41,7 @@ pub fn parse_spec(path: &str, source: &str) -> Result<SpecFile, SpecError> {
                 let mut it = item.into_inner();
                 let name = it.next().unwrap().as_str().to_string();
                 let var = it.next().unwrap().as_str().to_string();
-                let body = build_expr(it.next().unwrap());
+                let body = build_expr(&file, it.next().unwrap())?;
                 file.activations.push(ActivationDef {
                     name,
                     var,
@@ -42,7 +49,10 @@ pub fn parse_spec(path: &str, source: &str) -> Result<SpecFile, SpecError> {
                     span,
                 });
             }
-            Rule::let_stmt => file.lets.push(build_let(item)),
+            Rule::let_stmt => {
+                let l = build_let(&file, item)?;
+                file.lets.push(l);
+            }
             Rule::model => {
                 let m = build_model(&file, item)?;
                 file.models.push(m);
@@ -113,12 +123,12 @@ fn build_efnn(file: &SpecFile, p: Pair<Rule>) -> Result<EfnnAst, SpecError> {
     Ok(m)
 }
 
-fn build_let(p: Pair<Rule>) -> LetDef {
+fn build_let(file: &SpecFile, p: Pair<Rule>) -> Result<LetDef, SpecError> {
     let span = span_of(&p);
     let mut it = p.into_inner();
     let name = it.next().unwrap().as_str().to_string();
-    let value = build_expr(it.next().unwrap());
-    LetDef { name, value, span }
+    let value = build_expr(file, it.next().unwrap())?;
+    Ok(LetDef { name, value, span })
 }
 
 fn build_width(file: &SpecFile, p: Pair<Rule>) -> Result<(Width, Span), SpecError> {
@@ -165,7 +175,7 @@ fn build_layer(file: &SpecFile, p: Pair<Rule>) -> Result<LayerAst, SpecError> {
                 let s = span_of(&inner);
                 layer.act = Some(match inner.as_rule() {
                     Rule::inline_act => {
-                        ActRef::Inline(build_expr(inner.into_inner().next().unwrap()), s)
+                        ActRef::Inline(build_expr(file, inner.into_inner().next().unwrap())?, s)
                     }
                     _ => ActRef::Named(inner.as_str().to_string(), s),
                 });
@@ -242,19 +252,25 @@ fn build_model(file: &SpecFile, p: Pair<Rule>) -> Result<ModelAst, SpecError> {
                     });
                 }
             }
-            Rule::let_stmt => m.lets.push(build_let(stmt)),
+            Rule::let_stmt => m.lets.push(build_let(file, stmt)?),
             r => unreachable!("unexpected rule {r:?}"),
         }
     }
     Ok(m)
 }
 
-fn build_value(p: Pair<Rule>) -> Value {
+fn build_value(file: &SpecFile, p: Pair<Rule>) -> Result<Value, SpecError> {
     let mut inner = p.into_inner().peekable();
-    match inner.peek().map(|q| q.as_rule()) {
-        Some(Rule::expr) if inner.len() == 1 => Value::Scalar(build_expr(inner.next().unwrap())),
-        _ => Value::List(inner.map(build_value).collect()),
-    }
+    Ok(match inner.peek().map(|q| q.as_rule()) {
+        Some(Rule::expr) if inner.len() == 1 => {
+            Value::Scalar(build_expr(file, inner.next().unwrap())?)
+        }
+        _ => Value::List(
+            inner
+                .map(|q| build_value(file, q))
+                .collect::<Result<_, _>>()?,
+        ),
+    })
 }
 
 fn build_inn(file: &SpecFile, p: Pair<Rule>) -> Result<InnAst, SpecError> {
@@ -297,7 +313,7 @@ fn build_inn(file: &SpecFile, p: Pair<Rule>) -> Result<InnAst, SpecError> {
                             let sp = span_of(&inner);
                             layer.phi = Some(match inner.as_rule() {
                                 Rule::inline_act => ActRef::Inline(
-                                    build_expr(inner.into_inner().next().unwrap()),
+                                    build_expr(file, inner.into_inner().next().unwrap())?,
                                     sp,
                                 ),
                                 _ => ActRef::Named(inner.as_str().to_string(), sp),
@@ -330,61 +346,98 @@ fn build_inn(file: &SpecFile, p: Pair<Rule>) -> Result<InnAst, SpecError> {
             Rule::param_stmt => {
                 let mut parts = stmt.into_inner();
                 let name = parts.next().unwrap().as_str().to_string();
-                let value = build_value(parts.next().unwrap());
+                let value = build_value(file, parts.next().unwrap())?;
                 m.params.push(ParamDef {
                     name,
                     value,
                     span: s,
                 });
             }
-            Rule::let_stmt => m.lets.push(build_let(stmt)),
+            Rule::let_stmt => m.lets.push(build_let(file, stmt)?),
             r => unreachable!("unexpected rule {r:?}"),
         }
     }
     Ok(m)
 }
 
-fn pratt() -> PrattParser<Rule> {
-    PrattParser::new()
-        .op(Op::infix(Rule::add, Assoc::Left) | Op::infix(Rule::sub, Assoc::Left))
-        .op(Op::infix(Rule::mul, Assoc::Left) | Op::infix(Rule::div, Assoc::Left))
-        .op(Op::prefix(Rule::neg))
-        .op(Op::infix(Rule::pow, Assoc::Right))
+impl pratt::Tree for Expr {
+    fn neg(a: Expr) -> Expr {
+        Expr::Neg(Box::new(a))
+    }
+    fn bin(op: BinOp, a: Expr, b: Expr) -> Expr {
+        let (l, r) = (Box::new(a), Box::new(b));
+        match op {
+            BinOp::Add => Expr::Add(l, r),
+            BinOp::Sub => Expr::Sub(l, r),
+            BinOp::Mul => Expr::Mul(l, r),
+            BinOp::Div => Expr::Div(l, r),
+            BinOp::Pow => Expr::Pow(l, r),
+        }
+    }
 }
 
-fn build_expr(p: Pair<Rule>) -> Expr {
-    let pratt = pratt();
-    parse_expr_pairs(&pratt, p)
+fn build_expr(file: &SpecFile, p: Pair<Rule>) -> Result<Expr, SpecError> {
+    Ok(build_expr_at(file, p, 0)?.0)
 }
 
-fn parse_expr_pairs(pratt: &PrattParser<Rule>, p: Pair<Rule>) -> Expr {
-    pratt
-        .map_primary(|q| match q.as_rule() {
-            Rule::number => Expr::Num(
-                q.as_str().parse().unwrap_or(f64::NAN),
-                q.as_str().to_string(),
+/// The shared iterative builder ([`pratt::build`]); `base` is the bracket depth of `p`.
+fn build_expr_at(file: &SpecFile, p: Pair<Rule>, base: usize) -> Result<(Expr, usize), SpecError> {
+    let span = span_of(&p);
+    let too_deep = |d: usize| {
+        file.error(
+            span,
+            format!(
+                "this expression nests {d} levels deep; the limit is {MAX_EXPR_DEPTH}"
             ),
-            Rule::ident => Expr::Var(q.as_str().to_string()),
-            Rule::expr => parse_expr_pairs(pratt, q),
+            Some("long sums, chains of `^` or of minus signs nest too: split the expression with `let` constants".into()),
+        )
+    };
+    if base > MAX_EXPR_DEPTH {
+        return Err(too_deep(base));
+    }
+    let tokens = p.into_inner().map(|q| -> Result<Tok<Expr>, SpecError> {
+        Ok(match q.as_rule() {
+            Rule::neg => Tok::Neg,
+            Rule::add => Tok::Bin(BinOp::Add),
+            Rule::sub => Tok::Bin(BinOp::Sub),
+            Rule::mul => Tok::Bin(BinOp::Mul),
+            Rule::div => Tok::Bin(BinOp::Div),
+            Rule::pow => Tok::Bin(BinOp::Pow),
+            Rule::number => Tok::Primary(number(file, &q)?, 0),
+            Rule::ident => Tok::Primary(Expr::Var(q.as_str().to_string()), 0),
+            Rule::expr => {
+                let (e, d) = build_expr_at(file, q, base + 1)?;
+                Tok::Primary(e, d)
+            }
             Rule::call => {
                 let mut it = q.into_inner();
                 let f = it.next().unwrap().as_str().to_string();
-                Expr::Call(f, it.map(|a| parse_expr_pairs(pratt, a)).collect())
+                let mut args = Vec::new();
+                let mut depth = 0;
+                for a in it {
+                    let (e, d) = build_expr_at(file, a, base + 1)?;
+                    depth = depth.max(d + 1);
+                    args.push(e);
+                }
+                Tok::Primary(Expr::Call(f, args), depth)
             }
-            r => unreachable!("unexpected primary {r:?}"),
+            r => unreachable!("unexpected token {r:?}"),
         })
-        .map_prefix(|_, rhs| Expr::Neg(Box::new(rhs)))
-        .map_infix(|lhs, op, rhs| {
-            let (l, r) = (Box::new(lhs), Box::new(rhs));
-            match op.as_rule() {
-                Rule::add => Expr::Add(l, r),
-                Rule::sub => Expr::Sub(l, r),
-                Rule::mul => Expr::Mul(l, r),
-                Rule::div => Expr::Div(l, r),
-                _ => Expr::Pow(l, r),
-            }
-        })
-        .parse(p.into_inner())
+    });
+    pratt::build(tokens, MAX_EXPR_DEPTH, too_deep)
+}
+
+/// A number literal; one beyond the range of f64 (`1e400`) is an error, not infinity.
+fn number(file: &SpecFile, q: &Pair<Rule>) -> Result<Expr, SpecError> {
+    let v: f64 = q.as_str().parse().unwrap_or(f64::NAN);
+    if !v.is_finite() {
+        return Err(file.error(
+            span_of(q),
+            format!("the number `{}` is out of range", q.as_str()),
+            Some("numbers must be finite double-precision values (|x| < 1.8e308)".into()),
+        ));
+    }
+    Ok(Expr::Num(v, q.as_str().to_string()))
 }
 
 fn rule_name(r: &Rule) -> String {

@@ -10,7 +10,7 @@ use crate::diagrams::{GraphNode, Node};
 /// One diagram in `feynn diagrams --format json`.
 #[derive(Serialize)]
 pub struct DiagramJson {
-    /// Compact tree text, e.g. `[2](x0,[1](x1,x2))`.
+    /// Compact tree text, e.g. `[2](x1,[1](x2,x3))`.
     pub tree: String,
     /// Number of internal vertices.
     pub vertices: usize,
@@ -47,7 +47,7 @@ pub fn dot(tree: &Node, output_layer: usize, title: &str) -> String {
                 GraphNode::Vertex { layer, legs } => format!(
                     "label=\"σ{layer}^({legs})\", shape=circle, style=filled, fillcolor=gray85"
                 ),
-                GraphNode::Input { slot } => format!("label=\"x{slot}\", shape=plaintext"),
+                GraphNode::Input { slot } => format!("label=\"x{}\", shape=plaintext", slot + 1),
             }
         )
     );
@@ -124,7 +124,7 @@ pub fn tikz(tree: &Node, output_layer: usize, label: &str) -> String {
     );
     for (i, (x, y, kind)) in l.nodes.iter().enumerate() {
         s += &match kind {
-            Drawn::Leaf(slot) => format!("\\node[font=\\scriptsize] (n{i}) at ({x:.2},{y:.2}) {{$x_{{{slot}}}$}};\n"),
+            Drawn::Leaf(slot) => format!("\\node[font=\\scriptsize] (n{i}) at ({x:.2},{y:.2}) {{$x_{{{}}}$}};\n", slot + 1),
             Drawn::Vertex(layer) => format!("\\node[circle,fill=black,inner sep=1.6pt,label={{[font=\\tiny]right:{layer}}}] (n{i}) at ({x:.2},{y:.2}) {{}};\n"),
             Drawn::Output => format!("\\node[font=\\scriptsize] (n{i}) at ({x:.2},{y:.2}) {{$y$}};\n"),
         };
@@ -165,7 +165,7 @@ pub fn svg(tree: &Node, output_layer: usize, label: &str) -> String {
     }
     for (x, y, kind) in &l.nodes {
         s += &match kind {
-            Drawn::Leaf(slot) => format!("<rect x=\"{:.1}\" y=\"{:.1}\" width=\"22\" height=\"16\" fill=\"white\"/><text x=\"{:.1}\" y=\"{:.1}\" text-anchor=\"middle\">x{slot}</text>\n", px(*x) - 11.0, py(*y) - 6.0, px(*x), py(*y) + 8.0),
+            Drawn::Leaf(slot) => format!("<rect x=\"{:.1}\" y=\"{:.1}\" width=\"22\" height=\"16\" fill=\"white\"/><text x=\"{:.1}\" y=\"{:.1}\" text-anchor=\"middle\">x{}</text>\n", px(*x) - 11.0, py(*y) - 6.0, px(*x), py(*y) + 8.0, slot + 1),
             Drawn::Vertex(layer) => format!("<circle cx=\"{:.1}\" cy=\"{:.1}\" r=\"4\" fill=\"black\"/><text x=\"{:.1}\" y=\"{:.1}\" font-size=\"10\">{layer}</text>\n", px(*x), py(*y), px(*x) + 6.0, py(*y) + 4.0),
             Drawn::Output => format!("<rect x=\"{:.1}\" y=\"{:.1}\" width=\"16\" height=\"16\" fill=\"white\"/><text x=\"{:.1}\" y=\"{:.1}\" text-anchor=\"middle\">y</text>\n", px(*x) - 8.0, py(*y) - 10.0, px(*x), py(*y) + 4.0),
         };
@@ -188,10 +188,10 @@ mod tests {
 
     #[test]
     fn ladder_index_form() {
-        // H = 2, order 3: the ladder [2]([1](x0,x1),x2) has |Aut| = 2.
+        // H = 2, order 3: the ladder [2]([1](x1,x2),x3) has |Aut| = 2.
         let t = unlabelled(3, 2, false)
             .into_iter()
-            .find(|t| t.tree.text() == "[2]([1](x0,x1),x2)")
+            .find(|t| t.tree.text() == "[2]([1](x1,x2),x3)")
             .unwrap();
         let term = index_term(&t, 3, "o");
         assert_eq!(

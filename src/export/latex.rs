@@ -146,8 +146,10 @@ pub fn body(model: &Model, order: usize, contents: &Contents) -> Result<String> 
     let h = model.hidden_layers();
     let l = model.layers.len();
     let out_act = model.output_activation().is_some();
+    crate::diagrams::count::counts_budget(order, h, crate::budget::DEFAULT_MEMORY_LIMIT)?;
+    let counts = unlabelled_counts(order, h, out_act);
     for n in 1..=order {
-        let c = &unlabelled_counts(n, h, out_act)[n];
+        let c = &counts[n];
         if *c > num_bigint::BigUint::from(MAX_TOPOLOGIES) {
             return Err(Error::TooLarge {
                 what: format!("a document with every diagram of order {n}"),
@@ -242,7 +244,7 @@ pub fn body(model: &Model, order: usize, contents: &Contents) -> Result<String> 
         );
         s += "\\begin{center}\n";
         for (i, t) in topos.iter().enumerate() {
-            let label = if t.automorphisms == 1 {
+            let label = if num_traits::One::is_one(&t.automorphisms) {
                 String::new()
             } else {
                 format!("\\tfrac{{1}}{{{}}}", t.automorphisms)

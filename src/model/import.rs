@@ -7,6 +7,51 @@ use super::activation::Builtin;
 use super::weights::TensorStore;
 use crate::error::{Error, Result};
 
+/// Words of the spec language that cannot name a model.
+const KEYWORDS: &[&str] = &[
+    "model",
+    "layer",
+    "input",
+    "output",
+    "weights",
+    "bind",
+    "let",
+    "activation",
+    "params",
+    "dim",
+    "param",
+];
+
+/// Whether `name` can name a model in a spec (an identifier, not a keyword).
+pub fn is_model_name(name: &str) -> bool {
+    let mut c = name.chars();
+    c.next()
+        .is_some_and(|f| f.is_ascii_alphabetic() || f == '_')
+        && c.all(|x| x.is_ascii_alphanumeric() || x == '_')
+        && !KEYWORDS.contains(&name)
+}
+
+/// A model name from a file stem: other characters become `_`, a leading digit gets `m_`, and
+/// a keyword (`model.safetensors`, `input.npz`) gets `_net`, so the spec always parses.
+pub fn model_name_from_stem(stem: &str) -> String {
+    let clean: String = stem
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() { c } else { '_' })
+        .collect();
+    let clean = if clean.is_empty() {
+        "net".to_string()
+    } else if clean.starts_with(|c: char| c.is_ascii_digit()) {
+        format!("m_{clean}")
+    } else {
+        clean
+    };
+    if KEYWORDS.contains(&clean.as_str()) {
+        format!("{clean}_net")
+    } else {
+        clean
+    }
+}
+
 /// The linear layers found in a store: (weight name, bias name, [out, in]) in order.
 pub fn linear_layers(store: &TensorStore) -> Result<Vec<(String, String, [usize; 2])>> {
     let mut found: Vec<(u64, String, String)> = Vec::new();
@@ -23,6 +68,22 @@ pub fn linear_layers(store: &TensorStore) -> Result<Vec<(String, String, [usize;
         }
     }
     found.sort();
+    // a bias whose weight is missing would silently drop a layer
+    for name in store.tensors.keys() {
+        let Some(stem) = name.strip_suffix(".bias") else {
+            continue;
+        };
+        let idx = stem.rsplit_once('.').map_or(stem, |(_, i)| i);
+        if idx.parse::<u64>().is_ok() && !store.tensors.contains_key(&format!("{stem}.weight")) {
+            return Err(Error::Weights {
+                path: store.path.clone(),
+                message: format!(
+                    "`{name}` has no `{stem}.weight`: a linear layer's weight is missing"
+                ),
+                help: "the checkpoint is incomplete; save the whole state_dict again".into(),
+            });
+        }
+    }
     if found.is_empty() {
         let names: Vec<&str> = store.tensors.keys().map(|s| s.as_str()).take(10).collect();
         return Err(Error::Weights {

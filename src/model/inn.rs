@@ -38,6 +38,10 @@ pub trait Scalar:
     fn from_int(n: i64) -> Self;
     /// Text for output: shortest round-trip float, or `p/q`.
     fn show(&self) -> String;
+    /// Bits of an exact value (numerator and denominator); 0 for floats. For the work budget.
+    fn bits(&self) -> u64 {
+        0
+    }
 }
 
 impl Scalar for f64 {
@@ -59,6 +63,9 @@ impl Scalar for f64 {
 }
 
 impl Scalar for BigRational {
+    fn bits(&self) -> u64 {
+        self.numer().bits() + self.denom().bits()
+    }
     fn from_rational(r: &BigRational) -> Self {
         r.clone()
     }
@@ -399,13 +406,7 @@ fn validate_inn(
             Some("add `layer quad` lines (h = W y + b, then h + alpha*h^2)".into()),
         ));
     }
-    let mut consts: BTreeMap<String, Expr> = BTreeMap::new();
-    for l in file.lets.iter().chain(&m.lets) {
-        let resolved = consts
-            .iter()
-            .fold(l.value.clone(), |acc, (k, v)| acc.substitute(k, v));
-        consts.insert(l.name.clone(), resolved);
-    }
+    let consts = super::Consts::resolve(file, file.lets.iter().chain(&m.lets))?;
     let mut layers = Vec::new();
     for (l, la) in m.layers.iter().enumerate() {
         let phi = match &la.phi {
@@ -426,11 +427,10 @@ fn validate_inn(
                         Some("use `quad` (h + alpha*h^2), `cubic` (h + alpha*h^2 + beta*h^3), `linear`, an `activation NAME(h) = polynomial`, or an inline `(polynomial in h)`".into()),
                     )
                 })?;
-                let mut c = consts.clone();
-                c.remove(&def.var);
+                consts.apply(file, &def.body, &def.var, *span)?;
                 Phi::Poly {
                     name: n.clone(),
-                    coeffs: poly_for(file, &def.body, &def.var, *span, &c)?,
+                    coeffs: poly_for(file, &def.body, &def.var, *span, &consts.map(&def.var))?,
                 }
             }
             Some(ActRef::Inline(e, span)) => {
@@ -439,11 +439,10 @@ fn validate_inn(
                 } else {
                     "h"
                 };
-                let mut c = consts.clone();
-                c.remove(var);
+                consts.apply(file, e, var, *span)?;
                 Phi::Poly {
                     name: format!("phi{l}"),
-                    coeffs: poly_for(file, e, var, *span, &c)?,
+                    coeffs: poly_for(file, e, var, *span, &consts.map(var))?,
                 }
             }
         };
@@ -533,7 +532,7 @@ fn validate_inn(
                 Some(format!("parameters: {}", known(&layers))),
             ));
         }
-        let v = exact_value(&p.value, &consts).map_err(|msg| {
+        let v = exact_value(&p.value, &consts.map("")).map_err(|msg| {
             file.error(
                 p.span,
                 format!("value of `{}`: {msg}", p.name),

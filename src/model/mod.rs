@@ -17,6 +17,7 @@ use std::path::{Path, PathBuf};
 pub use activation::{Activation, Builtin};
 pub use network::Network;
 
+use crate::budget;
 use crate::dsl::{self, ActRef, Expr, SpecFile, Width};
 use crate::error::{Error, Result, SpecError};
 
@@ -236,12 +237,7 @@ fn validate_model(
         )
     })?;
     // Constants visible to activations: the model's `let`s shadow the file's.
-    let mut consts: BTreeMap<String, Expr> = BTreeMap::new();
-    for l in file.lets.iter().chain(&m.lets) {
-        check_expr(file, &l.value, l.span)?;
-        let resolved = substitute_all(&l.value, &consts);
-        consts.insert(l.name.clone(), resolved);
-    }
+    let consts = Consts::resolve(file, file.lets.iter().chain(&m.lets))?;
     let mut layers = Vec::new();
     let all: Vec<&dsl::LayerAst> = m.layers.iter().chain(std::iter::once(output)).collect();
     for (i, l) in all.iter().enumerate() {
@@ -251,7 +247,7 @@ fn validate_model(
             Some(ActRef::Named(n, span)) => Some(resolve_activation(file, n, *span, &consts)?),
             Some(ActRef::Inline(e, span)) => {
                 check_expr(file, e, *span)?;
-                Some(custom(format!("act{idx}"), "z", e, &consts))
+                Some(custom(file, format!("act{idx}"), "z", e, *span, &consts)?)
             }
         };
         if i + 1 < all.len() && activation.is_none() {
@@ -316,31 +312,174 @@ fn validate_model(
     })
 }
 
-fn substitute_all(e: &Expr, consts: &BTreeMap<String, Expr>) -> Expr {
-    consts
-        .iter()
-        .fold(e.clone(), |acc, (k, v)| acc.substitute(k, v))
+/// A `let` constant: its value with earlier constants substituted (None when that value would
+/// be larger than the budget allows), and the size and depth of that value.
+struct Const {
+    value: Option<Expr>,
+    nodes: f64,
+    depth: usize,
 }
 
-fn custom(name: String, var: &str, body: &Expr, consts: &BTreeMap<String, Expr>) -> Activation {
-    let body = consts
-        .iter()
-        .filter(|(k, _)| k.as_str() != var)
-        .fold(body.clone(), |acc, (k, v)| acc.substitute(k, v));
+/// The `let` constants visible in a model, each resolved once.
+///
+/// Values are substituted in one pass (a chain of 1,200 lets used to take seconds), and the
+/// size and depth of every substituted value are predicted before it is built: a chain of
+/// doubling lets (`let b = a + a`, `let c = b + b`, …) grows as 2^k and is only built while it
+/// stays within [`budget::MAX_EXPR_NODES`] nodes and [`budget::MAX_EXPR_DEPTH`] levels; using a
+/// larger one is an error at the use, an unused one costs nothing.
+pub(crate) struct Consts(BTreeMap<String, Const>);
+
+impl Consts {
+    pub(crate) fn resolve<'a>(
+        file: &SpecFile,
+        lets: impl Iterator<Item = &'a dsl::LetDef>,
+    ) -> Result<Consts, SpecError> {
+        let mut c = Consts(BTreeMap::new());
+        for l in lets {
+            check_expr(file, &l.value, l.span)?;
+            if l.value.free_vars().contains(&l.name) && !c.0.contains_key(&l.name) {
+                return Err(file.error(
+                    l.span,
+                    format!("`let {}` refers to itself", l.name),
+                    Some(format!(
+                        "a constant's value may use only constants defined before it; `{}` is not defined yet",
+                        l.name
+                    )),
+                ));
+            }
+            let (nodes, depth) = c.cost(&l.value, None);
+            let value = (nodes <= budget::MAX_EXPR_NODES && depth <= budget::MAX_EXPR_DEPTH)
+                .then(|| c.subst(&l.value, None));
+            c.0.insert(
+                l.name.clone(),
+                Const {
+                    value,
+                    nodes,
+                    depth,
+                },
+            );
+        }
+        Ok(c)
+    }
+
+    /// Nodes (saturating) and depth of `e` once constants other than `except` are substituted.
+    fn cost(&self, e: &Expr, except: Option<&str>) -> (f64, usize) {
+        match e {
+            Expr::Var(v) if Some(v.as_str()) != except => match self.0.get(v) {
+                Some(c) => (c.nodes, c.depth),
+                None => (1.0, 1),
+            },
+            Expr::Num(..) | Expr::Var(_) => (1.0, 1),
+            Expr::Neg(a) => {
+                let (n, d) = self.cost(a, except);
+                (n + 1.0, d.saturating_add(1))
+            }
+            Expr::Add(a, b)
+            | Expr::Sub(a, b)
+            | Expr::Mul(a, b)
+            | Expr::Div(a, b)
+            | Expr::Pow(a, b) => {
+                let (na, da) = self.cost(a, except);
+                let (nb, db) = self.cost(b, except);
+                (na + nb + 1.0, da.max(db).saturating_add(1))
+            }
+            Expr::Call(_, args) => args.iter().fold((1.0, 1), |(n, d), a| {
+                let (na, da) = self.cost(a, except);
+                (n + na, d.max(da.saturating_add(1)))
+            }),
+        }
+    }
+
+    fn subst(&self, e: &Expr, except: Option<&str>) -> Expr {
+        let s = |x: &Expr| Box::new(self.subst(x, except));
+        match e {
+            Expr::Var(v) if Some(v.as_str()) != except => match self.0.get(v) {
+                Some(Const { value: Some(x), .. }) => x.clone(),
+                _ => e.clone(),
+            },
+            Expr::Num(..) | Expr::Var(_) => e.clone(),
+            Expr::Neg(a) => Expr::Neg(s(a)),
+            Expr::Add(a, b) => Expr::Add(s(a), s(b)),
+            Expr::Sub(a, b) => Expr::Sub(s(a), s(b)),
+            Expr::Mul(a, b) => Expr::Mul(s(a), s(b)),
+            Expr::Div(a, b) => Expr::Div(s(a), s(b)),
+            Expr::Pow(a, b) => Expr::Pow(s(a), s(b)),
+            Expr::Call(f, args) => Expr::Call(
+                f.clone(),
+                args.iter().map(|a| self.subst(a, except)).collect(),
+            ),
+        }
+    }
+
+    /// `body` with every constant except `var` substituted; refused (at `span`) when the result
+    /// would exceed the expression budget.
+    pub(crate) fn apply(
+        &self,
+        file: &SpecFile,
+        body: &Expr,
+        var: &str,
+        span: dsl::Span,
+    ) -> Result<Expr, SpecError> {
+        let (nodes, depth) = self.cost(body, Some(var));
+        if nodes > budget::MAX_EXPR_NODES || depth > budget::MAX_EXPR_DEPTH {
+            let big: Vec<&str> = body
+                .free_vars()
+                .iter()
+                .filter_map(|v| self.0.get_key_value(v.as_str()))
+                .filter(|(_, c)| c.value.is_none())
+                .map(|(k, _)| k.as_str())
+                .collect();
+            return Err(file.error(
+                span,
+                format!(
+                    "with its constants substituted this expression would have {} nodes and {depth} levels; the limits are {} nodes and {} levels",
+                    if nodes.is_finite() { format!("{nodes:.0}") } else { "more than 10^308".into() },
+                    budget::MAX_EXPR_NODES,
+                    budget::MAX_EXPR_DEPTH
+                ),
+                Some(if big.is_empty() {
+                    "simplify the expression".into()
+                } else {
+                    format!("the constant(s) {} grow too large (each `let` that uses a constant twice doubles it)", big.join(", "))
+                }),
+            ));
+        }
+        Ok(self.subst(body, Some(var)))
+    }
+
+    /// The constants within budget, by name, except `var` (for the inn polynomial reader).
+    pub(crate) fn map(&self, var: &str) -> BTreeMap<String, Expr> {
+        self.0
+            .iter()
+            .filter(|(k, _)| k.as_str() != var)
+            .filter_map(|(k, c)| c.value.clone().map(|v| (k.clone(), v)))
+            .collect()
+    }
+}
+
+fn custom(
+    file: &SpecFile,
+    name: String,
+    var: &str,
+    body: &Expr,
+    span: dsl::Span,
+    consts: &Consts,
+) -> Result<Activation, SpecError> {
+    let body = consts.apply(file, body, var, span)?;
     // Normalise the variable to `z`.
     let body = if var == "z" {
         body
     } else {
         body.substitute(var, &Expr::Var("z".into()))
     };
-    Activation::Custom { name, body }
+    Ok(Activation::Custom { name, body })
 }
 
 fn resolve_activation(
     file: &SpecFile,
     name: &str,
     span: dsl::Span,
-    consts: &BTreeMap<String, Expr>,
+    consts: &Consts,
 ) -> Result<Activation, SpecError> {
     if let Some(b) = Builtin::from_name(name) {
         return Ok(Activation::Builtin(b));
@@ -349,10 +488,34 @@ fn resolve_activation(
         return Ok(Activation::Sigma);
     }
     if let Some(def) = file.activations.iter().find(|a| a.name == name) {
-        return Ok(custom(def.name.clone(), &def.var, &def.body, consts));
+        return custom(file, def.name.clone(), &def.var, &def.body, span, consts);
     }
     let mut known: Vec<String> = Builtin::ALL.iter().map(|b| b.name().to_string()).collect();
     known.push("sigma".into());
+    const NON_SMOOTH: &[&str] = &[
+        "relu",
+        "leaky_relu",
+        "leakyrelu",
+        "relu6",
+        "elu",
+        "selu",
+        "hardtanh",
+        "hardswish",
+        "hardsigmoid",
+        "abs",
+        "step",
+        "sign",
+    ];
+    if NON_SMOOTH.contains(&name.to_ascii_lowercase().as_str()) {
+        return Err(file.error(
+            span,
+            format!("`{name}` is not smooth, so it has no Taylor series (feynn expands in derivatives of every order)"),
+            Some(format!(
+                "use a smooth activation instead, e.g. softplus (a smooth relu) or gelu; known activations: {}",
+                known.join(", ")
+            )),
+        ));
+    }
     known.extend(file.activations.iter().map(|a| a.name.clone()));
     let near = known
         .iter()

@@ -47,15 +47,20 @@ impl TensorStore {
             path: path.display().to_string(),
             source: e,
         })?;
+        Self::from_bytes(path, &bytes)
+    }
+
+    /// Parse the bytes of a weights file named `path` (the extension picks the format).
+    pub fn from_bytes(path: &Path, bytes: &[u8]) -> Result<TensorStore> {
         let ext = path
             .extension()
             .and_then(|e| e.to_str())
             .unwrap_or("")
             .to_ascii_lowercase();
         let mut store = match ext.as_str() {
-            "safetensors" | "st" => read_safetensors(path, &bytes)?,
-            "npz" => read_npz(path, &bytes)?,
-            "json" => read_json(path, &bytes)?,
+            "safetensors" | "st" => read_safetensors(path, bytes)?,
+            "npz" => read_npz(path, bytes)?,
+            "json" => read_json(path, bytes)?,
             _ => {
                 return Err(werr(
                     path,
@@ -137,6 +142,12 @@ fn f16_to_f64(h: u16) -> f64 {
 fn read_npz(path: &Path, bytes: &[u8]) -> Result<TensorStore> {
     use ndarray::ArrayD;
     use ndarray_npy::NpzReader;
+    // declared shapes against the bytes present and the budget, before anything is allocated
+    crate::budget::check_npz(
+        &path.display().to_string(),
+        std::io::Cursor::new(bytes),
+        crate::budget::DEFAULT_MEMORY_LIMIT,
+    )?;
     let mut npz = NpzReader::new(std::io::Cursor::new(bytes)).map_err(|e| {
         werr(
             path,
@@ -205,8 +216,33 @@ fn read_json(path: &Path, bytes: &[u8]) -> Result<TensorStore> {
         kind: Option<String>,
     }
     // serde_json rejects NaN literals; the message names the position.
-    let f: File = serde_json::from_slice(bytes)
-        .map_err(|e| werr(path, format!("not a valid JSON weights file ({e})"), r#"expected {"layers":[{"W":[[...]],"b":[...],"act":"tanh"}, ...]} with W as [out, in]"#))?;
+    let f: File = serde_json::from_slice(bytes).map_err(|e| {
+        // NaN and Infinity are not JSON numbers; say so rather than "expected value"
+        if e.is_syntax() && e.line() > 0 {
+            let text = String::from_utf8_lossy(bytes);
+            let at = text
+                .lines()
+                .nth(e.line() - 1)
+                .and_then(|l| l.get(e.column().saturating_sub(1)..))
+                .unwrap_or("");
+            let word = at.trim_start_matches(['-', '+']);
+            if ["NaN", "nan", "Infinity", "inf"].iter().any(|w| word.starts_with(w)) {
+                return werr(
+                    path,
+                    format!(
+                        "a weight is {} (line {}, column {}): weights must be finite numbers",
+                        at.chars()
+                            .take_while(|c| c.is_alphabetic() || *c == '-' || *c == '+')
+                            .collect::<String>(),
+                        e.line(),
+                        e.column()
+                    ),
+                    "the checkpoint holds non-finite weights (a diverged training run?); export finite weights",
+                );
+            }
+        }
+        werr(path, format!("not a valid JSON weights file ({e})"), r#"expected {"layers":[{"W":[[...]],"b":[...],"act":"tanh"}, ...]} with W as [out, in]"#)
+    })?;
     let mut store = TensorStore::default();
     let inn = f.kind.as_deref() == Some("inn");
     for (l, layer) in f.layers.into_iter().enumerate() {

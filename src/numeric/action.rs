@@ -413,6 +413,29 @@ pub fn expansion_points<T: Scalar>(
     Ok((lps, ys))
 }
 
+/// Predicted operations (≈ ns) of [`action`], fitted to measured runs: the tensors hold N^k
+/// entries, each layer touches them with O(k²) work per entry; exact rationals cost more per
+/// operation as numerators and denominators grow — with the order, the depth and the `bits` of
+/// the parameters (floats read from a file are 50-bit fractions, `1/10` is 5 bits).
+pub fn predicted_action_work(n: usize, order: usize, layers: usize, bits: Option<u64>) -> f64 {
+    let nf = n as f64;
+    let lf = layers.max(1) as f64;
+    let mut total = 0.0;
+    for k in 1..=order {
+        let kf = k as f64;
+        let mut per = nf.powi(k as i32) * nf * lf * kf * kf * 2.0;
+        if let Some(b) = bits {
+            // measured: t2 (5-bit fractions) and flow (f32 weights) within a factor 3
+            per *= 1500.0 * (1.0 + kf * lf * b as f64 / 32.0);
+        }
+        total += per * 1.5;
+        if !total.is_finite() {
+            return f64::INFINITY;
+        }
+    }
+    total
+}
+
 /// The action of `inn` around `x0` to order K (theory §3.4).
 pub fn action<T: Scalar>(inn: &Inn<T>, x0: &[T], opts: &ActionOptions) -> Result<Action<T>> {
     let n = inn.n;
@@ -428,17 +451,42 @@ pub fn action<T: Scalar>(inn: &Inn<T>, x0: &[T], opts: &ActionOptions) -> Result
     }
     let elem = std::mem::size_of::<T>().max(8) + if std::mem::size_of::<T>() > 8 { 64 } else { 0 };
     let predicted = predicted_action_bytes(n, order, elem).unwrap_or(f64::INFINITY);
-    if !predicted.is_finite() || predicted > opts.memory_limit {
+    let memory_limit = crate::budget::effective_memory_limit(opts.memory_limit);
+    if !predicted.is_finite() || predicted > memory_limit {
         return Err(Error::TooLarge {
             what: format!("the order-{order} action tensors of an N = {n} network"),
             predicted: human_bytes(predicted),
-            limit: human_bytes(opts.memory_limit),
+            limit: human_bytes(memory_limit),
             help: format!(
                 "dense symmetric tensors hold Σ_k N^k entries (N^{order} = {} at the top order); lower --order or raise --memory-limit",
                 pow_checked(n, order).map_or("too many".into(), |v| v.to_string())
             ),
         });
     }
+    let exact = std::mem::size_of::<T>() > 8;
+    let bits = exact.then(|| {
+        inn.layers
+            .iter()
+            .flat_map(|l| l.w.iter().chain(&l.b).chain(l.phi.iter().flatten()))
+            .chain(x0)
+            .map(Scalar::bits)
+            .max()
+            .unwrap_or(1)
+            .max(1)
+    });
+    crate::budget::work(
+        format!(
+            "the order-{order} action of an N = {n} network with {} layers{}",
+            inn.layers.len(),
+            if exact { " in exact rationals" } else { "" }
+        ),
+        predicted_action_work(n, order, inn.layers.len(), bits),
+        if exact {
+            "lower --order, or drop --exact (exact rationals grow with every order)"
+        } else {
+            "lower --order"
+        },
+    )?;
     let (lps, ys) = expansion_points(inn, x0, order)?;
     let z0 = ys.last().unwrap();
     // latent: ½|z0 + u|² (+ N/2 ln 2π in log_const)

@@ -121,6 +121,19 @@ pub fn draw(inn: &Inn<f64>, m: usize, seed: u64) -> Result<(Vec<Vec<f64>>, Vec<S
             "give the number of points, e.g. -n 1000",
         ));
     }
+    let (mf, nf) = (m as f64, inn.n as f64);
+    // the points, their copy for the output, and the text of a CSV (≤ 26 bytes a value)
+    crate::budget::memory(
+        format!("{m} samples of {} variables", inn.n),
+        mf * nf * (8.0 + 8.0 + 26.0) + mf * 24.0,
+        crate::budget::DEFAULT_MEMORY_LIMIT,
+        "lower -n",
+    )?;
+    crate::budget::work(
+        format!("{m} samples through {} inverse layers", inn.layers.len()),
+        mf * (inn.layers.len() as f64) * nf * nf * 20.0,
+        "lower -n",
+    )?;
     for (l, layer) in inn.layers.iter().enumerate() {
         if crate::model::inn::det(&layer.w, inn.n) == 0.0 {
             return Err(Error::invalid(

@@ -1,9 +1,10 @@
 //! The layer diagrams of an invertible network with their sizes: which diagram of which layer
 //! made how much of the action tensor A^(m) at a point (`feynn diagrams INN --layer L`).
 
+use num_bigint::BigUint;
 use serde::Serialize;
 
-use crate::diagrams::inn::{layer_counts, layer_diagrams, InnDiagram};
+use crate::diagrams::inn::{big_json, budget, layer_counts, layer_diagrams, InnDiagram};
 use crate::error::{Error, Result};
 use crate::model::inn::{Inn, InnSpec, Phi};
 use crate::model::weights::TensorStore;
@@ -32,8 +33,9 @@ pub struct LayerSection {
     pub layer: usize,
     /// The layer's map, e.g. `h + αh²`.
     pub kind: String,
-    /// Labelled diagrams (S-convention) and shapes of the order.
-    pub labelled: u64,
+    /// Labelled diagrams (S-convention) of the order (exact).
+    #[serde(serialize_with = "big_json")]
+    pub labelled: BigUint,
     /// Diagram shapes of the order.
     pub shapes: usize,
     /// The diagrams.
@@ -60,8 +62,9 @@ pub struct LayerCount {
     pub layer: usize,
     /// The order.
     pub order: usize,
-    /// Labelled diagrams (S-convention).
-    pub labelled: u64,
+    /// Labelled diagrams (S-convention), exact.
+    #[serde(serialize_with = "big_json")]
+    pub labelled: BigUint,
     /// Diagram shapes.
     pub shapes: usize,
 }
@@ -84,8 +87,9 @@ fn kind(spec: &InnSpec, l: usize) -> String {
     }
 }
 
-/// The layers to list: `layer`, or all of them; refuses a layer that does not exist and order 0.
-fn layers_of(spec: &InnSpec, layer: Option<usize>, order: usize) -> Result<Vec<usize>> {
+/// The layers to list: `layer`, or all of them; refuses a layer that does not exist, order 0,
+/// and (through the budget) an order whose diagrams would not fit.
+fn layers_of(spec: &InnSpec, layer: Option<usize>, order: usize, count: bool) -> Result<Vec<usize>> {
     let nl = spec.layers.len();
     if order == 0 {
         return Err(Error::invalid(
@@ -93,18 +97,24 @@ fn layers_of(spec: &InnSpec, layer: Option<usize>, order: usize) -> Result<Vec<u
             "give the action order m ≥ 1",
         ));
     }
-    match layer {
-        Some(l) if l >= nl => Err(Error::invalid(
+    let layers: Vec<usize> = match layer {
+        Some(l) if l >= nl => {
+            return Err(Error::invalid(
             format!(
                 "inn `{}` has layers 0..{} — there is no layer {l}",
                 spec.name,
                 nl - 1
             ),
             "layer 0 acts on the data; the last layer produces the latent variable",
-        )),
-        Some(l) => Ok(vec![l]),
-        None => Ok((0..nl).collect()),
+            ))
+        }
+        Some(l) => vec![l],
+        None => (0..nl).collect(),
+    };
+    for &l in &layers {
+        budget(order, degree(spec, l), count)?;
     }
+    Ok(layers)
 }
 
 /// Counts of the layer diagrams of `layer` (or every layer) for orders 1..=order.
@@ -114,7 +124,7 @@ pub fn layer_count_table(
     order: usize,
 ) -> Result<Vec<LayerCount>> {
     let mut rows = vec![];
-    for l in layers_of(spec, layer, order)? {
+    for l in layers_of(spec, layer, order, true)? {
         for m in 1..=order {
             let (labelled, shapes) = layer_counts(m, degree(spec, l));
             rows.push(LayerCount {
@@ -138,7 +148,7 @@ pub fn layer_listing(
     order: usize,
     at: Option<&str>,
 ) -> Result<LayerListing> {
-    let layers = layers_of(spec, layer, order)?;
+    let layers = layers_of(spec, layer, order, false)?;
     let numbers = store.is_some() || !spec.inline.is_empty();
     let act = if numbers {
         let inn: Inn<f64> = spec.resolve(store)?;

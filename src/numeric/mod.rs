@@ -26,8 +26,8 @@ pub use series::TaylorSeries;
 use crate::error::{Error, Result};
 use crate::model::Network;
 
-/// Default memory ceiling for one expansion (bytes).
-pub const DEFAULT_MEMORY_LIMIT: f64 = 8.0 * 1024.0 * 1024.0 * 1024.0;
+/// Default memory ceiling for one expansion (bytes); see [`crate::budget`].
+pub const DEFAULT_MEMORY_LIMIT: f64 = crate::budget::DEFAULT_MEMORY_LIMIT;
 
 /// The Taylor coefficients c_α = ∂^α y(x0)/α! of every output, |α| ≤ order.
 #[derive(Debug, Clone)]
@@ -70,6 +70,24 @@ impl<'a> Expander<'a> {
     /// An expander for `net` up to `opts.order`; fails if the basis exceeds the memory limit or an activation has no numeric derivatives.
     pub fn new(net: &'a Network, opts: &Options) -> Result<Expander<'a>> {
         let width = net.widths().into_iter().max().unwrap_or(1);
+        let widths = net.widths();
+        let neurons: usize = widths.iter().skip(1).sum();
+        let params: usize = widths.windows(2).map(|w| w[0] * w[1]).sum();
+        // memory first: Basis::new refuses with the predicted size, before allocating
+        let bytes =
+            basis::predicted_bytes(net.inputs(), opts.order, width).unwrap_or(f64::INFINITY);
+        if bytes > crate::budget::effective_memory_limit(opts.memory_limit) {
+            Basis::new(net.inputs(), opts.order, width, opts.memory_limit)?;
+        }
+        crate::budget::work(
+            format!(
+                "the order-{} expansion of a {}-input network",
+                opts.order,
+                net.inputs()
+            ),
+            basis::predicted_work(net.inputs(), opts.order, neurons, params),
+            "lower --order, or expand in fewer inputs",
+        )?;
         let basis = Basis::new(net.inputs(), opts.order, width, opts.memory_limit)?;
         // A concrete activation is needed everywhere (the generic σ has no numbers).
         for a in net.activations.iter().flatten() {

@@ -184,7 +184,8 @@ pub fn predicted_terms(spec: &NetSpec, order: usize) -> f64 {
         let per: f64 = unlabelled(n, l_count - 1, spec.output_activation())
             .iter()
             .map(|t| {
-                let labellings = fact / t.automorphisms as f64;
+                let labellings = fact
+                    / num_traits::ToPrimitive::to_f64(&t.automorphisms).unwrap_or(f64::INFINITY);
                 let v = match &t.tree {
                     Node::Vertex { layer, .. } if *layer == l_count => vertex(&t.tree, w, &tp, &tv),
                     other => line(other, l_count, w, &tp, &tv),

@@ -14,10 +14,10 @@ use super::Style;
 /// One topology's contribution in index form.
 #[derive(Debug, Clone, PartialEq)]
 pub struct IndexFormTerm {
-    /// Compact tree text, e.g. `[2](x0,[1](x1,x2))`.
+    /// Compact tree text, e.g. `[2](x1,[1](x2,x3))`.
     pub tree: String,
-    /// |Aut|: the symmetry factor is 1/|Aut|.
-    pub automorphisms: u128,
+    /// |Aut|: the symmetry factor is 1/|Aut| (exact).
+    pub automorphisms: num_bigint::BigUint,
     /// The term in the requested style.
     pub expr: String,
 }
@@ -62,7 +62,7 @@ pub fn index_forms(model: &Model, order: usize, style: Style) -> Vec<IndexForm> 
         order: 0,
         terms: vec![IndexFormTerm {
             tree: "y".into(),
-            automorphisms: 1,
+            automorphisms: num_bigint::BigUint::from(1u32),
             expr: order_zero(style),
         }],
     }];
@@ -79,7 +79,7 @@ pub fn index_forms(model: &Model, order: usize, style: Style) -> Vec<IndexForm> 
                 };
                 IndexFormTerm {
                     tree: t.tree.text(),
-                    automorphisms: t.automorphisms,
+                    automorphisms: t.automorphisms.clone(),
                     expr,
                 }
             })
@@ -137,7 +137,7 @@ fn wrap_sums(
     body: String,
     sum: impl Fn(&str, &str) -> String,
     limit: impl Fn(&str, &str) -> String,
-    factor: impl Fn(u128, &str) -> String,
+    factor: impl Fn(&num_bigint::BigUint, &str) -> String,
 ) -> String {
     let body = if term.sums.is_empty() {
         body
@@ -149,10 +149,10 @@ fn wrap_sums(
             .collect();
         sum(&body, &limits.join(", "))
     };
-    if term.aut == 1 {
+    if num_traits::One::is_one(&term.aut) {
         body
     } else {
-        factor(term.aut, &body)
+        factor(&term.aut, &body)
     }
 }
 

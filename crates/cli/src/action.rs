@@ -75,8 +75,8 @@ pub struct Args {
     /// Rows per order in text output.
     #[arg(long, default_value_t = 12)]
     pub max_rows: usize,
-    /// Refuse requests predicted to need more memory than this many bytes.
-    #[arg(long, default_value_t = feynn::numeric::DEFAULT_MEMORY_LIMIT)]
+    /// Refuse requests predicted to need more memory than this (bytes, or 8G, 512M, …).
+    #[arg(long, default_value_t = feynn::numeric::DEFAULT_MEMORY_LIMIT, value_parser = feynn::budget::parse_bytes)]
     pub memory_limit: f64,
     #[command(flatten)]
     pub out: OutArg,

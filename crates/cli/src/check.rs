@@ -4,7 +4,7 @@ use std::process::ExitCode;
 use feynn::check::{self, Options, Verdict};
 use feynn::{Error, Result};
 
-use super::OutArg;
+use super::{out, outln, OutArg};
 
 #[derive(clap::Args)]
 pub struct Args {
@@ -67,7 +67,7 @@ pub fn run(a: Args) -> Result<ExitCode> {
     let mut reports = Vec::new();
     for c in &claims {
         let r = check::check(&model, c, &opts)?;
-        print!("{}", r.text());
+        out!("{}", r.text())?;
         reports.push(r);
     }
     let refuted = reports
@@ -75,11 +75,11 @@ pub fn run(a: Args) -> Result<ExitCode> {
         .filter(|r| r.verdict == Verdict::Refuted)
         .count();
     if reports.len() > 1 {
-        println!(
+        outln!(
             "{} of {} claims verified",
             reports.len() - refuted,
             reports.len()
-        );
+        )?;
     }
     if a.out.output.is_some() {
         let json = serde_json::to_string_pretty(

@@ -56,6 +56,7 @@ pub fn run(a: Args) -> Result<ExitCode> {
     let model = feynn::model::load_model(&a.m.spec, a.m.model.as_deref())?;
     let h = model.hidden_layers();
     let out_act = model.output_activation().is_some();
+    feynn::diagrams::count::counts_budget(a.order, h, feynn::budget::DEFAULT_MEMORY_LIMIT)?;
     let lab = labelled_counts(a.order, h, out_act)[a.order].clone();
     let unl = unlabelled_counts(a.order, h, out_act)[a.order].clone();
     if a.count {
@@ -90,8 +91,15 @@ pub fn run(a: Args) -> Result<ExitCode> {
             help: "use --count to count them, or raise --max-diagrams".into(),
         });
     }
+    if a.labelled {
+        feynn::budget::work(
+            format!("enumerating the labelled diagrams of order {}", a.order),
+            feynn::diagrams::labelled_enumeration_work(a.order),
+            "the enumeration visits every set partition of the slots; lower --order, or use --count",
+        )?;
+    }
     let l = model.layers.len();
-    let mut items: Vec<(feynn::diagrams::Node, Option<u128>)> = Vec::new();
+    let mut items: Vec<(feynn::diagrams::Node, Option<BigUint>)> = Vec::new();
     if a.labelled {
         for_each_labelled(a.order, h, out_act, |d| {
             items.push((d.clone(), None));
@@ -110,13 +118,13 @@ pub fn run(a: Args) -> Result<ExitCode> {
                 .map(|(t, aut)| DiagramJson {
                     tree: t.text(),
                     vertices: t.vertices(),
-                    automorphisms: aut.map(|x| x.to_string()),
-                    symmetry_factor: aut.map(|x| format!("1/{x}")),
-                    index_form: aut.map(|x| {
+                    automorphisms: aut.as_ref().map(|x| x.to_string()),
+                    symmetry_factor: aut.as_ref().map(|x| format!("1/{x}")),
+                    index_form: aut.as_ref().map(|x| {
                         index_term(
                             &feynn::diagrams::Topology {
                                 tree: t.clone(),
-                                automorphisms: x,
+                                automorphisms: x.clone(),
                             },
                             l,
                             "o",
@@ -137,12 +145,13 @@ pub fn run(a: Args) -> Result<ExitCode> {
             let stem = base.with_extension("");
             for (i, (t, aut)) in items.iter().enumerate() {
                 let label = aut
-                    .filter(|&x| x > 1)
+                    .as_ref()
+                    .filter(|x| **x > BigUint::from(1u32))
                     .map(|x| format!("1/{x}"))
                     .unwrap_or_default();
                 let path = std::path::PathBuf::from(format!("{}-{}.svg", stem.display(), i + 1));
                 std::fs::write(&path, feynn::export::diagrams::svg(t, l, &label)).map_err(|e| {
-                    Error::Io {
+                    Error::Write {
                         path: path.display().to_string(),
                         source: e,
                     }
@@ -155,7 +164,8 @@ pub fn run(a: Args) -> Result<ExitCode> {
             .iter()
             .map(|(t, aut)| {
                 let label = aut
-                    .filter(|&x| x > 1)
+                    .as_ref()
+                    .filter(|x| **x > BigUint::from(1u32))
                     .map(|x| format!("1/{x}"))
                     .unwrap_or_default();
                 feynn::export::diagrams::tikz(t, l, &label)
@@ -179,7 +189,7 @@ pub fn run(a: Args) -> Result<ExitCode> {
                         let term = index_term(
                             &feynn::diagrams::Topology {
                                 tree: t.clone(),
-                                automorphisms: *x,
+                                automorphisms: x.clone(),
                             },
                             l,
                             "o",

@@ -9,6 +9,8 @@ use feynn_studies::physics::double_exchange::DoubleExchange;
 use feynn_studies::physics::spins::{SpinValues, ThreeSpin};
 use feynn::{Error, Result};
 
+use super::outln;
+
 #[derive(clap::Args)]
 pub struct Args {
     #[command(subcommand)]
@@ -221,8 +223,8 @@ fn load(a: &EvalArgs) -> Result<(feynn_studies::efnn::forward::EfnnNet, Dataset)
                 "give --weights FILE",
             )
         })?;
-    let net = feynn_studies::efnn::forward::EfnnNet::load(spec, &w)?;
     let d = Dataset::read(&a.data)?;
+    let net = feynn_studies::efnn::forward::EfnnNet::load(spec, &w)?;
     if a.test_from >= d.len() {
         return Err(Error::invalid(
             format!(

@@ -36,22 +36,21 @@ pub struct Args {
 
 pub fn run(a: Args) -> Result<ExitCode> {
     let store = TensorStore::load(&a.weights)?;
-    let name = a.name.clone().unwrap_or_else(|| {
-        let stem = a
-            .weights
-            .file_stem()
-            .and_then(|s| s.to_str())
-            .unwrap_or("model");
-        let clean: String = stem
-            .chars()
-            .map(|c| if c.is_ascii_alphanumeric() { c } else { '_' })
-            .collect();
-        if clean.starts_with(|c: char| c.is_ascii_digit()) {
-            format!("m_{clean}")
-        } else {
-            clean
+    let name = match &a.name {
+        Some(n) if !feynn::model::import::is_model_name(n) => {
+            return Err(feynn::Error::invalid(
+                format!("--name `{n}` cannot name a model"),
+                "a name starts with a letter or `_`, has only letters, digits and `_`, and is not a keyword (model, layer, input, output, …)",
+            ))
         }
-    });
+        Some(n) => n.clone(),
+        None => feynn::model::import::model_name_from_stem(
+            a.weights
+                .file_stem()
+                .and_then(|s| s.to_str())
+                .unwrap_or("net"),
+        ),
+    };
     let spec_dir = a
         .out
         .output

@@ -84,21 +84,53 @@ pub struct OutArg {
 impl OutArg {
     pub fn write(&self, text: &str) -> feynn::Result<()> {
         match &self.output {
-            Some(p) => std::fs::write(p, text).map_err(|e| feynn::Error::Io {
+            Some(p) => std::fs::write(p, text).map_err(|e| feynn::Error::Write {
                 path: p.display().to_string(),
                 source: e,
             }),
-            None => {
-                use std::io::Write;
-                let mut out = std::io::stdout().lock();
-                // A closed pipe (`| head`) is not an error worth a panic.
-                let _ = out.write_all(text.as_bytes());
-                let _ = out.flush();
-                Ok(())
-            }
+            None => stdout_write(text),
         }
     }
 }
+
+/// Set once stdout turned out to be a closed pipe: later output is skipped.
+static STDOUT_CLOSED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// Write to stdout. A closed pipe (`| head`) ends the output quietly; any other write error
+/// (`> /dev/full`) is an error naming stdout, so the command exits non-zero.
+pub fn stdout_write(text: &str) -> feynn::Result<()> {
+    use std::io::Write;
+    use std::sync::atomic::Ordering;
+    if STDOUT_CLOSED.load(Ordering::Relaxed) {
+        return Ok(());
+    }
+    let mut out = std::io::stdout().lock();
+    match out.write_all(text.as_bytes()).and_then(|_| out.flush()) {
+        Ok(()) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => {
+            STDOUT_CLOSED.store(true, Ordering::Relaxed);
+            Ok(())
+        }
+        Err(e) => Err(feynn::Error::Write {
+            path: "standard output".into(),
+            source: e,
+        }),
+    }
+}
+
+/// `println!` through [`stdout_write`]: evaluates to `feynn::Result<()>`.
+macro_rules! outln {
+    ($($t:tt)*) => {
+        super::stdout_write(&format!("{}\n", format_args!($($t)*)))
+    };
+}
+/// `print!` through [`stdout_write`].
+macro_rules! out {
+    ($($t:tt)*) => {
+        super::stdout_write(&format!($($t)*))
+    };
+}
+pub(crate) use {out, outln};
 
 fn main() -> ExitCode {
     let cli = match Cli::try_parse() {

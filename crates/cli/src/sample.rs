@@ -74,7 +74,7 @@ pub fn run_sample(a: SampleArgs) -> Result<ExitCode> {
     match a.format {
         SampleFormat::Csv => {
             let mut s = (0..inn.n)
-                .map(|i| format!("x{i}"))
+                .map(|i| format!("x{}", i + 1))
                 .collect::<Vec<_>>()
                 .join(",")
                 + "\n";
@@ -109,6 +109,14 @@ pub fn run_sample(a: SampleArgs) -> Result<ExitCode> {
 
 
 pub fn run_cumulants(a: CumulantArgs) -> Result<ExitCode> {
+    if let Some(t) = a.tolerance {
+        if !(t.is_finite() && t >= 0.0) {
+            return Err(Error::invalid(
+                format!("--tolerance {t} is not a finite number ≥ 0"),
+                "give the largest relative difference to accept, e.g. --tolerance 0.05",
+            ));
+        }
+    }
     use feynn::numeric::cumulants::compare_with_data;
     let inn = load_f64(&a.m.spec, a.m.model.as_deref(), a.m.weights.as_deref())?;
     let data = feynn::points::read_data(&a.data, inn.n)?;

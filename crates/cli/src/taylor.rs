@@ -31,6 +31,8 @@ pub struct Args {
     /// Many expansion points: .npy [points, inputs] or .csv (one point a row); all cores.
     #[arg(long)]
     pub at_file: Option<PathBuf>,
+    /// Output format: text (the largest coefficients of each order), json (every coefficient),
+    /// latex (the Taylor polynomial); sympy and mathematica need --symbolic.
     #[arg(long, value_enum, default_value = "text")]
     pub format: Format,
     /// Closed forms (Symbolica): index form for any width, expanded for concrete widths.
@@ -42,8 +44,8 @@ pub struct Args {
     /// Rows per order in text output.
     #[arg(long, default_value_t = 12)]
     pub max_rows: usize,
-    /// Refuse expansions predicted to need more memory than this many bytes.
-    #[arg(long, default_value_t = feynn::numeric::DEFAULT_MEMORY_LIMIT)]
+    /// Refuse expansions predicted to need more memory than this (bytes, or 8G, 512M, …).
+    #[arg(long, default_value_t = feynn::numeric::DEFAULT_MEMORY_LIMIT, value_parser = feynn::budget::parse_bytes)]
     pub memory_limit: f64,
     #[command(flatten)]
     pub out: OutArg,
@@ -109,6 +111,17 @@ pub fn run(a: Args) -> Result<ExitCode> {
 
 fn diagram_table(net: &Network, x0: &[f64], order: usize, ex: &Expander) -> Result<String> {
     let l = net.weights.len();
+    // every order's attribution, predicted before the first one starts
+    let mut total = 0.0;
+    for n in 1..=order {
+        let coefficients = feynn::budget::binomial_f64(net.inputs() - 1 + n, n);
+        total += attribution::attribution_work(net, n, coefficients)? * net.outputs() as f64;
+    }
+    feynn::budget::work(
+        format!("attributing the coefficients of orders 1–{order} to diagrams"),
+        total,
+        "lower --order, or leave out --diagrams",
+    )?;
     let mut s = String::from("diagrams (topologies with symmetry factor 1/|Aut|; share = ‖contribution‖/Σ‖contributions‖ over the order's coefficients):\n");
     for o in 0..net.outputs() {
         for n in 1..=order {

@@ -85,13 +85,15 @@ impl EfnnSpec {
             }
             _ => {}
         }
-        Ok(EfnnSpec {
+        let spec = EfnnSpec {
             name: name.into(),
             arch,
             geometry,
             depth,
             weights_file: None,
-        })
+        };
+        spec.check_size()?;
+        Ok(spec)
     }
 
     /// Validate a parsed block; errors point at the offending statement.
@@ -226,13 +228,44 @@ impl EfnnSpec {
             Some(dir) if Path::new(p).is_relative() => dir.join(p),
             _ => PathBuf::from(p),
         });
-        Ok(EfnnSpec {
+        let spec = EfnnSpec {
             name: m.name.clone(),
             arch,
             geometry,
             depth,
             weights_file,
-        })
+        };
+        spec.check_size()?;
+        Ok(spec)
+    }
+
+    /// Refuse sizes (depth, width, channels, kernel come from the spec) whose parameters would
+    /// not fit the memory budget, before any list of them is built.
+    pub fn check_size(&self) -> Result<()> {
+        let n = self.depth as f64;
+        let params = match self.geometry {
+            Geometry::Dense { inputs, width } => {
+                let (l, m) = (inputs as f64, width as f64);
+                let fan_in = match self.arch {
+                    Arch::DenseNet => l + n * m,
+                    _ => l.max(m),
+                };
+                2.0 * n * m * (fan_in + m + 2.0)
+            }
+            Geometry::Conv { channels, kernel } => {
+                let (c, k) = (channels as f64, kernel as f64);
+                4.0 * n * (c * c * k * k + c * k + c)
+            }
+        };
+        crate::budget::memory(
+            format!(
+                "efnn `{}` of depth {} ({params:.3e} parameters)",
+                self.name, self.depth
+            ),
+            params * 8.0 * 3.0 + n * 8.0 * 96.0,
+            crate::budget::DEFAULT_MEMORY_LIMIT,
+            "lower depth, width or channels",
+        )
     }
 
     /// Whether the model is convolutional (size-independent).
