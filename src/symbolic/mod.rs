@@ -218,7 +218,7 @@ pub fn predicted_terms(spec: &NetSpec, order: usize) -> f64 {
 /// Refuse what would not finish: too many labelled diagrams, or too many predicted terms.
 fn check_size(spec: &NetSpec, order: usize, max_terms: f64) -> Result<()> {
     let hidden = spec.layers() - 1;
-    crate::diagrams::count::counts_budget(order, hidden, DEFAULT_MEMORY_LIMIT)?;
+    crate::diagrams::count::counts_budget(order, hidden, crate::budget::DEFAULT_MEMORY_LIMIT)?;
     let counts = labelled_counts(order, hidden, spec.output_activation());
     if let Some(big) = counts
         .iter()

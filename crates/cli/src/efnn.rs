@@ -9,7 +9,6 @@ use feynn_studies::physics::double_exchange::DoubleExchange;
 use feynn_studies::physics::spins::{SpinValues, ThreeSpin};
 use feynn::{Error, Result};
 
-use super::outln;
 
 #[derive(clap::Args)]
 pub struct Args {

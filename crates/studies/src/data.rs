@@ -43,7 +43,7 @@ impl Dataset {
     /// Read a data set; fails with the missing array's name or the offending shape.
     pub fn read(path: &Path) -> Result<Dataset> {
         use ndarray_npy::NpzReader;
-        crate::budget::check_npz_file(path, crate::budget::DEFAULT_MEMORY_LIMIT)?;
+        feynn::budget::check_npz_file(path, feynn::budget::DEFAULT_MEMORY_LIMIT)?;
         let file = std::fs::File::open(path).map_err(|e| Error::Io {
             path: path.display().to_string(),
             source: e,

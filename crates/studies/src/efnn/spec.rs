@@ -257,13 +257,13 @@ impl EfnnSpec {
                 4.0 * n * (c * c * k * k + c * k + c)
             }
         };
-        crate::budget::memory(
+        feynn::budget::memory(
             format!(
                 "efnn `{}` of depth {} ({params:.3e} parameters)",
                 self.name, self.depth
             ),
             params * 8.0 * 3.0 + n * 8.0 * 96.0,
-            crate::budget::DEFAULT_MEMORY_LIMIT,
+            feynn::budget::DEFAULT_MEMORY_LIMIT,
             "lower depth, width or channels",
         )
     }
