@@ -9,13 +9,18 @@ pub mod action;
 pub mod attribution;
 pub mod basis;
 pub mod cumulants;
+pub mod dense;
 pub mod inn_checks;
+pub mod jets;
+pub mod plan;
 pub mod propagators;
+pub mod vertices;
 
 use ndarray::{s, Array1, Array2, Axis};
 use rayon::prelude::*;
 
 pub use basis::Basis;
+pub use plan::{Estimate, Plan};
 pub use propagators::Propagators;
 
 use crate::error::{Error, Result};
@@ -49,21 +54,54 @@ impl Default for Options {
     }
 }
 
-/// Expands networks; holds the basis so that many points share it.
+/// Expands networks; holds the basis so that many points share it, and the plan (engine)
+/// the cost model chose for this network and order ([`plan`]).
 pub struct Expander<'a> {
     pub net: &'a Network,
     pub basis: Basis,
+    estimate: Estimate,
+    jets: Option<jets::Jets>,
 }
 
 impl<'a> Expander<'a> {
+    /// An expander with the plan chosen by the cost model.
     pub fn new(net: &'a Network, opts: &Options) -> Result<Expander<'a>> {
-        let width = net.widths().into_iter().max().unwrap_or(1);
-        let basis = Basis::new(net.inputs(), opts.order, width, opts.memory_limit)?;
+        Self::with_plan(net, opts, Plan::Auto)
+    }
+
+    /// An expander on a given plan (`Plan::Auto`: the cost model's choice). Refuses before
+    /// allocating when the plan's predicted memory exceeds `opts.memory_limit`.
+    pub fn with_plan(net: &'a Network, opts: &Options, plan: Plan) -> Result<Expander<'a>> {
         // A concrete activation is needed everywhere (the generic σ has no numbers).
         for a in net.activations.iter().flatten() {
             a.derivatives(0.0, 0)?;
         }
-        Ok(Expander { net, basis })
+        let estimate = plan::choose(net, opts.order, plan, opts.memory_limit)?;
+        let width = net.widths().into_iter().max().unwrap_or(1);
+        let basis = match estimate.plan {
+            Plan::Series => Basis::new(net.inputs(), opts.order, width, opts.memory_limit)?,
+            _ => Basis::layout(net.inputs(), opts.order),
+        };
+        let jets = match estimate.plan {
+            Plan::Jets => Some(jets::Jets::new(net.inputs(), opts.order)),
+            _ => None,
+        };
+        Ok(Expander {
+            net,
+            basis,
+            estimate,
+            jets,
+        })
+    }
+
+    /// The concrete plan this expander runs.
+    pub fn plan(&self) -> Plan {
+        self.estimate.plan
+    }
+
+    /// The cost model's prediction for the plan this expander runs.
+    pub fn estimate(&self) -> &Estimate {
+        &self.estimate
     }
 
     /// Multi-indices of the columns.
@@ -73,8 +111,7 @@ impl<'a> Expander<'a> {
 
     /// Expand at x0.
     pub fn expand(&self, x0: &[f64]) -> Result<Expansion> {
-        let net = self.net;
-        let (d, m, n) = (net.inputs(), self.basis.len(), self.basis.order);
+        let d = self.net.inputs();
         if x0.len() != d {
             return Err(Error::invalid(
                 format!(
@@ -90,6 +127,32 @@ impl<'a> Expander<'a> {
                 "use finite numbers",
             ));
         }
+        let coefficients = match self.estimate.plan {
+            Plan::Diagrams => dense::expand(self.net, x0, self.basis.order)?,
+            Plan::Jets => self
+                .jets
+                .as_ref()
+                .expect("built with the plan")
+                .expand(self.net, x0)?,
+            _ => self.expand_series(x0)?,
+        };
+        if coefficients.iter().any(|v| !v.is_finite()) {
+            return Err(Error::invalid(
+                "a non-finite Taylor coefficient appeared",
+                "the activation or its derivatives overflow at this point",
+            ));
+        }
+        Ok(Expansion {
+            point: x0.to_vec(),
+            order: self.basis.order,
+            coefficients,
+        })
+    }
+
+    /// The multivariate series engine (always available; the tests' independent route).
+    fn expand_series(&self, x0: &[f64]) -> Result<Array2<f64>> {
+        let net = self.net;
+        let (d, m, n) = (net.inputs(), self.basis.len(), self.basis.order);
         // Degrees below the top one (N) are propagated forward through every layer (Taylor
         // mode). The top-degree block enters every later layer only linearly, through f'·z_N, so
         // it is not pushed through the matrix products: each hidden layer's nonlinear top-degree
@@ -135,9 +198,10 @@ impl<'a> Expander<'a> {
                 // Horner in place, row by row, with buffers shared by the layer's neurons.
                 let mut buf = basis::ComposeBuffers::new(m);
                 let mut fp = Array1::<f64>::zeros(z.nrows());
+                let mut c = vec![0.0; n + 1];
                 for (j, mut row) in z.axis_iter_mut(Axis(0)).enumerate() {
                     let z0 = row[0];
-                    let c = act.taylor_coefficients(z0, n)?;
+                    vertices::taylor_into(act, z0, &mut c)?;
                     fp[j] = if n >= 1 { c[1] } else { 0.0 };
                     let row = row.as_slice_mut().expect("rows of a standard-layout array");
                     self.basis.compose(&c, row, &mut buf);
@@ -155,11 +219,7 @@ impl<'a> Expander<'a> {
             }
             a = z;
         }
-        Ok(Expansion {
-            point: x0.to_vec(),
-            order: n,
-            coefficients: a,
-        })
+        Ok(a)
     }
 
     /// Expand at many points on all cores; results in input order.
