@@ -162,8 +162,9 @@ pub fn estimates(net: &Network, order: usize) -> Vec<Estimate> {
         Estimate {
             plan: Plan::Jets,
             available: super::jets::supported(w[0] as usize, order),
-            gemm_flops: lin + interp,
-            scalar_flops: compose,
+            // the Horner rule runs across the directions (contiguous, vectorised): GEMM-class
+            gemm_flops: lin + interp + compose,
+            scalar_flops: 0.0,
             bytes: layout + 8.0 * (2.0 * widest * (cols + 1.0) + m * r + outs * m),
         }
     };
