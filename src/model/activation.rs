@@ -108,6 +108,27 @@ impl Activation {
 
     /// Taylor coefficients f^(k)(z0)/k!, k = 0..=n (exact recurrences on the expression).
     pub fn taylor_coefficients(&self, z0: f64, n: usize) -> Result<Vec<f64>> {
+        if let Activation::Builtin(b) = self {
+            // straight to the jet recurrences (parsing the body per neuron dominated small
+            // networks); the same jet operations the body would evaluate
+            let z = Jet::variable(z0, n);
+            return Ok(match b {
+                Builtin::Tanh => z.tanh(),
+                Builtin::Sigmoid => z.sigmoid(),
+                Builtin::Softplus => z.softplus(),
+                Builtin::Silu => z.mul(&z.sigmoid()),
+                Builtin::Gelu => z
+                    .mul(
+                        &z.scale(std::f64::consts::FRAC_1_SQRT_2)
+                            .erf()
+                            .add(&Jet::constant(1.0, n)),
+                    )
+                    .scale(0.5),
+                Builtin::Sin => z.sin_cos().0,
+                Builtin::Identity => z,
+            }
+            .0);
+        }
         let body = self.body().ok_or_else(|| {
             Error::invalid(
                 "the generic activation `sigma` has no numeric value",

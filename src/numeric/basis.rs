@@ -85,34 +85,47 @@ impl Basis {
                 ),
             });
         }
+        let mut basis = Basis::layout(d, order);
+        let mut products = vec![vec![]; basis.monomials.len()];
+        for (a, ma) in basis.monomials.iter().enumerate().skip(1) {
+            for (b, mb) in basis.monomials.iter().enumerate().skip(1) {
+                if ma.len() + mb.len() > order {
+                    break; // graded order: later b have higher degree
+                }
+                let mut m: Vec<u32> = ma.iter().chain(mb).copied().collect();
+                m.sort_unstable();
+                products[a].push((b as u32, basis.index[&m]));
+            }
+        }
+        basis.products = products;
+        Ok(basis)
+    }
+
+    /// The monomials and their index without the product table (the plans that never
+    /// multiply series: diagrams, jets). The caller has checked the memory prediction.
+    pub fn layout(d: usize, order: usize) -> Basis {
         let monomials = super::multi_index::graded_monomials(d, order);
         let index: HashMap<Vec<u32>, u32> = monomials
             .iter()
             .enumerate()
             .map(|(i, m)| (m.clone(), i as u32))
             .collect();
-        let mut products = vec![vec![]; monomials.len()];
-        for (a, ma) in monomials.iter().enumerate().skip(1) {
-            for (b, mb) in monomials.iter().enumerate().skip(1) {
-                if ma.len() + mb.len() > order {
-                    break; // graded order: later b have higher degree
-                }
-                let mut m: Vec<u32> = ma.iter().chain(mb).copied().collect();
-                m.sort_unstable();
-                products[a].push((b as u32, index[&m]));
-            }
-        }
         let upto = (0..=order)
             .map(|k| monomials.iter().take_while(|m| m.len() <= k).count())
             .collect();
-        Ok(Basis {
+        Basis {
             d,
             order,
+            products: vec![],
             monomials,
             index,
-            products,
             upto,
-        })
+        }
+    }
+
+    /// Whether the product table is present ([`Basis::new`]; [`Basis::layout`] has none).
+    pub fn has_products(&self) -> bool {
+        self.order < 2 || !self.products.is_empty()
     }
 
     /// Number of monomials.
@@ -135,6 +148,10 @@ impl Basis {
     /// out = p · q truncated at degree `max_deg` (entries above it are set to 0), for p
     /// without constant term.
     pub fn mul_into(&self, p: &[f64], q: &[f64], out: &mut [f64], max_deg: usize) {
+        assert!(
+            self.has_products(),
+            "series products need Basis::new (the layout has no product table)"
+        );
         let end = self.upto[max_deg.min(self.order)];
         let q0 = q[0];
         out[0] = 0.0;

@@ -10,16 +10,21 @@ pub mod action_series;
 pub mod attribution;
 pub mod basis;
 pub mod cumulants;
+pub mod dense;
 pub mod inn_checks;
 pub mod inn_layers;
+pub mod jets;
 pub mod multi_index;
+pub mod plan;
 pub mod propagators;
 pub mod series;
+pub mod vertices;
 
 use ndarray::{s, Array1, Array2, Axis};
 use rayon::prelude::*;
 
 pub use basis::Basis;
+pub use plan::{Estimate, Plan};
 pub use propagators::Propagators;
 pub use series::TaylorSeries;
 
@@ -58,42 +63,76 @@ impl Default for Options {
     }
 }
 
-/// Expands networks; holds the basis so that many points share it.
+/// Expands networks; holds the basis so that many points share it, and the plan (engine)
+/// the cost model chose for this network and order ([`plan`]).
 pub struct Expander<'a> {
     /// The network being expanded.
     pub net: &'a Network,
     /// Monomial basis and per-width jet tables, shared by all points.
     pub basis: Basis,
+    estimate: Estimate,
+    jets: Option<jets::Jets>,
 }
 
 impl<'a> Expander<'a> {
-    /// An expander for `net` up to `opts.order`; fails if the basis exceeds the memory limit or an activation has no numeric derivatives.
+    /// An expander with the plan chosen by the cost model.
     pub fn new(net: &'a Network, opts: &Options) -> Result<Expander<'a>> {
-        let width = net.widths().into_iter().max().unwrap_or(1);
-        let widths = net.widths();
-        let neurons: usize = widths.iter().skip(1).sum();
-        let params: usize = widths.windows(2).map(|w| w[0] * w[1]).sum();
-        // memory first: Basis::new refuses with the predicted size, before allocating
-        let bytes =
-            basis::predicted_bytes(net.inputs(), opts.order, width).unwrap_or(f64::INFINITY);
-        if bytes > crate::budget::effective_memory_limit(opts.memory_limit) {
-            Basis::new(net.inputs(), opts.order, width, opts.memory_limit)?;
-        }
-        crate::budget::work(
-            format!(
-                "the order-{} expansion of a {}-input network",
-                opts.order,
-                net.inputs()
-            ),
-            basis::predicted_work(net.inputs(), opts.order, neurons, params),
-            "lower --order, or expand in fewer inputs",
-        )?;
-        let basis = Basis::new(net.inputs(), opts.order, width, opts.memory_limit)?;
+        Self::with_plan(net, opts, Plan::Auto)
+    }
+
+    /// An expander on a given plan (`Plan::Auto`: the cost model's choice). Refuses before
+    /// allocating when the plan's predicted memory exceeds `opts.memory_limit`.
+    pub fn with_plan(net: &'a Network, opts: &Options, plan: Plan) -> Result<Expander<'a>> {
         // A concrete activation is needed everywhere (the generic σ has no numbers).
         for a in net.activations.iter().flatten() {
             a.derivatives(0.0, 0)?;
         }
-        Ok(Expander { net, basis })
+        let estimate = plan::choose(net, opts.order, plan, opts.memory_limit)?;
+        let width = net.widths().into_iter().max().unwrap_or(1);
+        // the work budget of the chosen plan, before anything is allocated
+        let work = match estimate.plan {
+            Plan::Series => {
+                let widths = net.widths();
+                let neurons: usize = widths.iter().skip(1).sum();
+                let params: usize = widths.windows(2).map(|w| w[0] * w[1]).sum();
+                basis::predicted_work(net.inputs(), opts.order, neurons, params)
+            }
+            _ => estimate.flops(),
+        };
+        crate::budget::work(
+            format!(
+                "the order-{} expansion of a {}-input network ({:?} plan)",
+                opts.order,
+                net.inputs(),
+                estimate.plan
+            ),
+            work,
+            "lower --order, or expand in fewer inputs",
+        )?;
+        let basis = match estimate.plan {
+            Plan::Series => Basis::new(net.inputs(), opts.order, width, opts.memory_limit)?,
+            _ => Basis::layout(net.inputs(), opts.order),
+        };
+        let jets = match estimate.plan {
+            Plan::Jets => Some(jets::Jets::new(net.inputs(), opts.order)),
+            _ => None,
+        };
+        Ok(Expander {
+            net,
+            basis,
+            estimate,
+            jets,
+        })
+    }
+
+    /// The concrete plan this expander runs.
+    pub fn plan(&self) -> Plan {
+        self.estimate.plan
+    }
+
+    /// The cost model's prediction for the plan this expander runs.
+    pub fn estimate(&self) -> &Estimate {
+        &self.estimate
     }
 
     /// Multi-indices of the columns.
@@ -103,8 +142,7 @@ impl<'a> Expander<'a> {
 
     /// Expand at x0.
     pub fn expand(&self, x0: &[f64]) -> Result<Expansion> {
-        let net = self.net;
-        let (d, m, n) = (net.inputs(), self.basis.len(), self.basis.order);
+        let d = self.net.inputs();
         if x0.len() != d {
             return Err(Error::invalid(
                 format!(
@@ -120,6 +158,32 @@ impl<'a> Expander<'a> {
                 "use finite numbers",
             ));
         }
+        let coefficients = match self.estimate.plan {
+            Plan::Diagrams => dense::expand(self.net, x0, self.basis.order)?,
+            Plan::Jets => self
+                .jets
+                .as_ref()
+                .expect("built with the plan")
+                .expand(self.net, x0)?,
+            _ => self.expand_series(x0)?,
+        };
+        if coefficients.iter().any(|v| !v.is_finite()) {
+            return Err(Error::invalid(
+                "a non-finite Taylor coefficient appeared",
+                "the activation or its derivatives overflow at this point",
+            ));
+        }
+        Ok(Expansion {
+            point: x0.to_vec(),
+            order: self.basis.order,
+            coefficients,
+        })
+    }
+
+    /// The multivariate series engine (always available; the tests' independent route).
+    fn expand_series(&self, x0: &[f64]) -> Result<Array2<f64>> {
+        let net = self.net;
+        let (d, m, n) = (net.inputs(), self.basis.len(), self.basis.order);
         // Degrees below the top one (N) are propagated forward through every layer (Taylor
         // mode). The top-degree block enters every later layer only linearly, through f'·z_N, so
         // it is not pushed through the matrix products: each hidden layer's nonlinear top-degree
@@ -165,9 +229,10 @@ impl<'a> Expander<'a> {
                 // Horner in place, row by row, with buffers shared by the layer's neurons.
                 let mut buf = basis::ComposeBuffers::new(m);
                 let mut fp = Array1::<f64>::zeros(z.nrows());
+                let mut c = vec![0.0; n + 1];
                 for (j, mut row) in z.axis_iter_mut(Axis(0)).enumerate() {
                     let z0 = row[0];
-                    let c = act.taylor_coefficients(z0, n)?;
+                    vertices::taylor_into(act, z0, &mut c)?;
                     fp[j] = if n >= 1 { c[1] } else { 0.0 };
                     let row = row.as_slice_mut().expect("rows of a standard-layout array");
                     self.basis.compose(&c, row, &mut buf);
@@ -185,11 +250,7 @@ impl<'a> Expander<'a> {
             }
             a = z;
         }
-        Ok(Expansion {
-            point: x0.to_vec(),
-            order: n,
-            coefficients: a,
-        })
+        Ok(a)
     }
 
     /// Expand at many points on all cores; results in input order.

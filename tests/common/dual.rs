@@ -224,3 +224,10 @@ impl<T: Scalar> Scalar for Dual<T> {
 
 /// Four nested infinitesimals: mixed derivatives up to order 4.
 pub type D4 = Dual<Dual<Dual<Dual<f64>>>>;
+
+/// One to six nested infinitesimals: mixed derivatives up to order 6.
+pub type D1 = Dual<f64>;
+pub type D2 = Dual<D1>;
+pub type D3 = Dual<D2>;
+pub type D5 = Dual<D4>;
+pub type D6 = Dual<D5>;

@@ -238,6 +238,34 @@ impl RefNet {
         self.forward(&x).iter().map(|y| y.part(&mask)).collect()
     }
 
+    /// ∂^α y_o(x0) for every output, |α| ≤ 6, with exactly |α| nested dual levels.
+    pub fn derivative_any(&self, x0: &[f64], alpha: &[u32]) -> Vec<f64> {
+        fn run<T: Scalar>(net: &RefNet, x0: &[f64], alpha: &[u32]) -> Vec<f64> {
+            let n = alpha.len();
+            let x: Vec<T> = (0..net.inputs)
+                .map(|i| {
+                    let dirs: Vec<f64> = (0..n)
+                        .map(|s| if alpha[s] as usize == i { 1.0 } else { 0.0 })
+                        .collect();
+                    T::var(x0[i], &dirs)
+                })
+                .collect();
+            let mask = vec![true; n];
+            net.forward(&x).iter().map(|y| y.part(&mask)).collect()
+        }
+        use dual::{D1, D2, D3, D5, D6};
+        match alpha.len() {
+            0 => self.eval(x0),
+            1 => run::<D1>(self, x0, alpha),
+            2 => run::<D2>(self, x0, alpha),
+            3 => run::<D3>(self, x0, alpha),
+            4 => run::<D4>(self, x0, alpha),
+            5 => run::<D5>(self, x0, alpha),
+            6 => run::<D6>(self, x0, alpha),
+            n => panic!("order {n} > 6"),
+        }
+    }
+
     /// d^n/dt^n y_o(x0 + t h) at t = 0, n ≤ 4: every dual level seeded with h.
     pub fn directional(&self, x0: &[f64], h: &[f64], n: usize) -> Vec<f64> {
         assert!(n <= 4);

@@ -4,7 +4,7 @@ use std::process::ExitCode;
 use feynn::export::{taylor_latex, taylor_text, TaylorSeries};
 use feynn::model::weights::TensorStore;
 use feynn::model::{Model, Network};
-use feynn::numeric::{attribution, Expander, Options};
+use feynn::numeric::{attribution, plan, Expander, Options, Plan};
 use feynn::{Error, Result};
 
 use super::OutArg;
@@ -47,6 +47,13 @@ pub struct Args {
     /// Refuse expansions predicted to need more memory than this (bytes, or 8G, 512M, …).
     #[arg(long, default_value_t = feynn::numeric::DEFAULT_MEMORY_LIMIT, value_parser = feynn::budget::parse_bytes)]
     pub memory_limit: f64,
+    /// The engine: auto (the cost model's choice), diagrams (dense contractions, orders ≤ 3),
+    /// jets (directional Taylor series, few inputs) or series (multivariate Taylor mode).
+    #[arg(long, default_value = "auto", value_parser = ["auto", "diagrams", "jets", "series"])]
+    pub plan: String,
+    /// Print each plan's predicted flops and memory per point and the choice; compute nothing.
+    #[arg(long)]
+    pub explain: bool,
     #[command(flatten)]
     pub out: OutArg,
 }
@@ -70,12 +77,19 @@ pub fn run(a: Args) -> Result<ExitCode> {
         ));
     };
     let net = Network::from_store(&model, &TensorStore::load(&wpath)?)?;
-    let expander = Expander::new(
+    let wanted = Plan::from_name(&a.plan).expect("clap checked the name");
+    if a.explain {
+        a.out
+            .write(&plan::explain(&net, a.order, wanted, a.memory_limit))?;
+        return Ok(ExitCode::SUCCESS);
+    }
+    let expander = Expander::with_plan(
         &net,
         &Options {
             order: a.order,
             memory_limit: a.memory_limit,
         },
+        wanted,
     )?;
     let points = match &a.at_file {
         Some(f) => feynn::points::read_points(f, net.inputs())?,

@@ -1,0 +1,295 @@
+//! The jet plan: univariate Taylor series along directions, and exact interpolation of the
+//! mixed coefficients (the idea of Griewank, Utke & Walther, Math. Comp. 69 (2000)).
+//!
+//! Along a direction s the network restricted to the line, t ↦ y(x0 + t s), has the univariate
+//! Taylor coefficients y_k(s) = P_k(s), where P_k(h) = Σ_{|α|=k} c_α h^α is the degree-k part of
+//! the multivariate expansion. Taking for s every multi-index i with |i| = N (r = C(d+N−1, N)
+//! directions), P_N is fixed by its values through the Lagrange basis of that lattice,
+//! L_i(h) = Π_m Π_{t<i_m} (h_m − t·σ(h)/N)/(i_m − t), σ(h) = Σ_m h_m (homogeneous of degree N,
+//! 1 at h = i, 0 at the other lattice points). A lower degree k < N is recovered the same way
+//! from Q = P_k σ^{N−k} (Q(i) = N^{N−k} P_k(i)) and an exact division by σ^{N−k}. The weights
+//! are computed once per (d, N); per point the work is dense: one GEMM per layer over all
+//! directions and coefficients, and a univariate Horner rule per neuron that runs across the
+//! directions (contiguous, so it vectorises).
+
+use std::collections::HashMap;
+
+use ndarray::{s, Array1, Array2, Axis};
+
+use super::basis::count_monomials;
+use crate::error::Result;
+use crate::model::Network;
+
+/// Whether the jet plan takes a request: few enough directions and weights to precompute.
+pub fn supported(d: usize, order: usize) -> bool {
+    let (Some(m), Some(r)) = (
+        count_monomials(d, order),
+        count_monomials(d, order).zip(count_monomials(d, order.saturating_sub(1))),
+    ) else {
+        return false;
+    };
+    let r = r.0 - r.1;
+    (1..=8).contains(&order) && d >= 1 && m <= 4096 && r <= 1024
+}
+
+/// Exponent vectors (length d) of all monomials of degree exactly k, in the basis order
+/// (lexicographic on the sorted index lists).
+fn exponents(d: usize, k: usize) -> Vec<Vec<u8>> {
+    fn rec(d: usize, k: usize, start: usize, cur: &mut Vec<u8>, out: &mut Vec<Vec<u8>>) {
+        if k == 0 {
+            out.push(cur.clone());
+            return;
+        }
+        for i in start..d {
+            cur[i] += 1;
+            rec(d, k - 1, i, cur, out);
+            cur[i] -= 1;
+        }
+    }
+    let mut out = Vec::new();
+    rec(d, k, 0, &mut vec![0; d], &mut out);
+    out
+}
+
+/// Precomputed directions and interpolation weights for (d, N).
+#[derive(Debug, Clone)]
+pub struct Jets {
+    d: usize,
+    order: usize,
+    /// [d, r]: direction i in column i.
+    dirs: Array2<f64>,
+    /// Per degree k = 1..=N (index k−1): [r, m_k], c_α = Σ_i y_k(i) w[i, α].
+    weights: Vec<Array2<f64>>,
+}
+
+impl Jets {
+    /// Directions and weights for d inputs and order N.
+    pub fn new(d: usize, order: usize) -> Jets {
+        let n = order;
+        let lattice = exponents(d, n);
+        let r = lattice.len();
+        let mut dirs = Array2::<f64>::zeros((d, r));
+        for (c, i) in lattice.iter().enumerate() {
+            for m in 0..d {
+                dirs[[m, c]] = i[m] as f64;
+            }
+        }
+        let top = exponents(d, n);
+        // Lagrange basis polynomials, as coefficient vectors over the degree-N monomials
+        let lagrange: Vec<Vec<f64>> = lattice.iter().map(|i| lagrange(d, n, i)).collect();
+        let mut weights = Vec::with_capacity(n);
+        for k in 1..=n {
+            let target = exponents(d, k);
+            let mut w = Array2::<f64>::zeros((r, target.len()));
+            let scale = (n as f64).powi((n - k) as i32);
+            for (col, l) in lagrange.iter().enumerate() {
+                // Q = N^{N−k} L_i, then divide by σ^{N−k} down to degree k
+                let mut q: HashMap<Vec<u8>, f64> = top
+                    .iter()
+                    .zip(l)
+                    .filter(|(_, v)| **v != 0.0)
+                    .map(|(e, v)| (e.clone(), v * scale))
+                    .collect();
+                for deg in (k..n).rev() {
+                    q = divide_by_sum(d, deg, &q);
+                }
+                for (a, e) in target.iter().enumerate() {
+                    w[[col, a]] = q.get(e).copied().unwrap_or(0.0);
+                }
+            }
+            weights.push(w);
+        }
+        Jets {
+            d,
+            order,
+            dirs,
+            weights,
+        }
+    }
+
+    /// Number of directions r.
+    pub fn directions(&self) -> usize {
+        self.dirs.ncols()
+    }
+
+    /// Coefficients of every output at `x0`, `[outputs, C(d+N, N)]` in basis order.
+    pub fn expand(&self, net: &Network, x0: &[f64]) -> Result<Array2<f64>> {
+        let (n, r) = (self.order, self.directions());
+        let cols = n * r;
+        let nl = net.weights.len();
+        // degree-0 values and the coefficient block [neurons, (k−1)·r + dir]
+        let mut a0 = Array1::from_vec(x0.to_vec());
+        let mut a = Array2::<f64>::zeros((self.d, cols));
+        a.slice_mut(s![.., ..r]).assign(&self.dirs);
+        let mut acc = vec![0.0; cols];
+        let mut next = vec![0.0; cols];
+        for l in 0..nl {
+            let w = &net.weights[l];
+            let z0 = w.dot(&a0) + &net.biases[l];
+            let mut z = if l == 0 {
+                // only degree 1 is non-zero on the input line
+                let mut z = Array2::<f64>::zeros((w.nrows(), cols));
+                z.slice_mut(s![.., ..r]).assign(&w.dot(&self.dirs));
+                z
+            } else {
+                w.dot(&a)
+            };
+            let mut v0 = z0.clone();
+            if let Some(act) = &net.activations[l] {
+                let mut c = vec![0.0; n + 1];
+                for (j, mut row) in z.axis_iter_mut(Axis(0)).enumerate() {
+                    super::vertices::taylor_into(act, z0[j], &mut c)?;
+                    v0[j] = c[0];
+                    let p = row.as_slice_mut().expect("standard layout");
+                    horner(&c, p, &mut acc, &mut next, n, r);
+                }
+            }
+            a0 = v0;
+            a = z;
+        }
+        let outs = a0.len();
+        let m = count_monomials(self.d, n).expect("checked by supported") as usize;
+        let mut coef = Array2::<f64>::zeros((outs, m));
+        coef.column_mut(0).assign(&a0);
+        let mut col = 1;
+        for k in 1..=n {
+            let w = &self.weights[k - 1];
+            let block = a.slice(s![.., (k - 1) * r..k * r]).dot(w);
+            coef.slice_mut(s![.., col..col + w.ncols()]).assign(&block);
+            col += w.ncols();
+        }
+        Ok(coef)
+    }
+}
+
+/// f(z0 + p(t)) = Σ_q c_q p^q along every direction at once: `p` holds degrees 1..=N
+/// (block k−1 of r directions), replaced by the result's degrees 1..=N.
+fn horner(c: &[f64], p: &mut [f64], acc: &mut [f64], next: &mut [f64], n: usize, r: usize) {
+    // acc = c_N; then acc ← c_q + acc·p truncated at degree N − q (acc's constant is c-only)
+    let mut acc0 = c[n];
+    acc.iter_mut().for_each(|v| *v = 0.0);
+    for q in (0..n).rev() {
+        let top = n - q;
+        // next_k = Σ_{i=0}^{k−1} acc_i p_{k−i}, acc_0 the scalar acc0
+        for k in 1..=top {
+            let dst = &mut next[(k - 1) * r..k * r];
+            let pk = &p[(k - 1) * r..k * r];
+            for (d, &pv) in dst.iter_mut().zip(pk) {
+                *d = acc0 * pv;
+            }
+            for i in 1..k {
+                let ai = &acc[(i - 1) * r..i * r];
+                let pki = &p[(k - i - 1) * r..(k - i) * r];
+                for ((d, &av), &pv) in dst.iter_mut().zip(ai).zip(pki) {
+                    *d += av * pv;
+                }
+            }
+        }
+        acc[..top * r].copy_from_slice(&next[..top * r]);
+        acc0 = c[q];
+    }
+    p.copy_from_slice(&acc[..n * r]);
+}
+
+/// The Lagrange polynomial of lattice point `i` (|i| = N) over the degree-N exponents
+/// ([`exponents`] order).
+fn lagrange(d: usize, n: usize, i: &[u8]) -> Vec<f64> {
+    // product of linear forms h_m − (t/N) σ(h), divided by (i_m − t)
+    let mut poly: HashMap<Vec<u8>, f64> = HashMap::from([(vec![0u8; d], 1.0)]);
+    for m in 0..d {
+        for t in 0..i[m] as usize {
+            let denom = (i[m] as usize - t) as f64;
+            let mut form = vec![-(t as f64) / n as f64 / denom; d];
+            form[m] += 1.0 / denom;
+            let mut out: HashMap<Vec<u8>, f64> = HashMap::new();
+            for (e, v) in &poly {
+                for (q, &f) in form.iter().enumerate() {
+                    if f == 0.0 {
+                        continue;
+                    }
+                    let mut e2 = e.clone();
+                    e2[q] += 1;
+                    *out.entry(e2).or_insert(0.0) += v * f;
+                }
+            }
+            poly = out;
+        }
+    }
+    exponents(d, n)
+        .iter()
+        .map(|e| poly.get(e).copied().unwrap_or(0.0))
+        .collect()
+}
+
+/// P with P·σ = Q for a homogeneous Q of degree `deg` + 1 divisible by σ = Σ_m h_m:
+/// P_e = Q_{e+e_0} − Σ_{m≥1, e_m≥1} P_{e+e_0−e_m}, in decreasing order of e_0.
+fn divide_by_sum(d: usize, deg: usize, q: &HashMap<Vec<u8>, f64>) -> HashMap<Vec<u8>, f64> {
+    let mut targets = exponents(d, deg);
+    targets.sort_by(|a, b| b[0].cmp(&a[0]));
+    let mut p: HashMap<Vec<u8>, f64> = HashMap::new();
+    for e in targets {
+        let mut up = e.clone();
+        up[0] += 1;
+        let mut v = q.get(&up).copied().unwrap_or(0.0);
+        for m in 1..d {
+            if e[m] >= 1 {
+                let mut f = up.clone();
+                f[m] -= 1;
+                v -= p.get(&f).copied().unwrap_or(0.0);
+            }
+        }
+        if v != 0.0 {
+            p.insert(e, v);
+        }
+    }
+    p
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The weights reproduce a known polynomial from its values along the directions.
+    #[test]
+    fn interpolation_recovers_every_degree() {
+        for (d, n) in [(1, 4), (2, 6), (3, 4), (4, 3)] {
+            let j = Jets::new(d, n);
+            for k in 1..=n {
+                let target = exponents(d, k);
+                let c: Vec<f64> = (0..target.len())
+                    .map(|t| ((t * 7 + k) % 11) as f64 / 3.0 - 1.5)
+                    .collect();
+                for (a, _) in target.iter().enumerate() {
+                    let got: f64 = (0..j.directions())
+                        .map(|col| {
+                            let h: Vec<f64> = (0..d).map(|m| j.dirs[[m, col]]).collect();
+                            let pk: f64 = target
+                                .iter()
+                                .zip(&c)
+                                .map(|(e, cv)| {
+                                    cv * e
+                                        .iter()
+                                        .zip(&h)
+                                        .map(|(&p, hv)| hv.powi(p as i32))
+                                        .product::<f64>()
+                                })
+                                .sum();
+                            pk * j.weights[k - 1][[col, a]]
+                        })
+                        .sum();
+                    assert!(
+                        (got - c[a]).abs() < 1e-11 * (1.0 + c[a].abs()),
+                        "d={d} N={n} k={k} α#{a}: {got} vs {}",
+                        c[a]
+                    );
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn exponents_follow_the_basis_order() {
+        // [0,0],[0,1],[1,1] for d = 2, k = 2 as exponent vectors
+        assert_eq!(exponents(2, 2), vec![vec![2, 0], vec![1, 1], vec![0, 2]]);
+    }
+}
