@@ -2,6 +2,7 @@
 
 pub mod diagrams;
 pub mod latex;
+pub mod torch;
 
 use serde::Serialize;
 
