@@ -16,7 +16,7 @@ use miette::Diagnostic;
 use ndarray::{Array1, Array2, Array3, ArrayD, IxDyn};
 use num_rational::BigRational;
 use numpy::{
-    IntoPyArray, PyArray1, PyArray2, PyArrayDyn, PyArrayMethods, PyReadonlyArrayDyn,
+    IntoPyArray, PyArray2, PyArrayDyn, PyArrayMethods, PyReadonlyArrayDyn,
     PyUntypedArrayMethods,
 };
 use pyo3::prelude::*;
@@ -1557,6 +1557,5 @@ fn _feynn(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(torch_module_source, m)?)?;
     m.add_function(wrap_pyfunction!(builtin_activations, m)?)?;
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
-    let _ = PyArray1::<f64>::zeros; // numpy is initialised on first use
     Ok(())
 }

@@ -447,9 +447,9 @@ pub fn module_for_spec(
     name: Option<&str>,
 ) -> Result<String> {
     let file = crate::dsl::parse_spec(path, source)?;
-    let is = |names: &mut dyn Iterator<Item = &String>| match name {
-        Some(n) => names.any(|m| m == n),
-        None => names.next().is_some(),
+    let has = |names: Vec<&str>| match name {
+        Some(n) => names.contains(&n),
+        None => !names.is_empty(),
     };
     // absolute, so that the module finds the file from any working directory
     let shown = |p: &std::path::PathBuf| {
@@ -458,7 +458,7 @@ pub fn module_for_spec(
             .display()
             .to_string()
     };
-    if is(&mut file.models.iter().map(|m| &m.name)) {
+    if has(file.models.iter().map(|m| m.name.as_str()).collect()) {
         let models = crate::model::parse_models(path, source, base)?;
         let model = crate::model::select_model(models, name, path)?;
         let widths = model.fixed_widths().ok_or_else(|| {
@@ -470,7 +470,7 @@ pub fn module_for_spec(
         let w = model.weights_file.as_ref().map(shown);
         return mlp_module(&model, &widths, w.as_deref(), Some(source));
     }
-    if is(&mut file.inns.iter().map(|m| &m.name)) {
+    if has(file.inns.iter().map(|m| m.name.as_str()).collect()) {
         let inns = crate::model::inn::parse_inns(path, source, base)?;
         let spec = inns
             .into_iter()
