@@ -159,7 +159,7 @@ def parse(text, weights=None, model=None, base=None) -> "Model":
 _INN_NAME = re.compile(r"^(.*?)(\d+)\.(weight|bias|alpha|beta)$")
 
 
-def from_state_dict(sd, activation="tanh", output_activation=None, kind="mlp", name="model") -> "Model":
+def from_state_dict(sd, activation="tanh", output_activation=None, kind="mlp", name="net") -> "Model":
     """A model from a mapping of names to numpy arrays or torch tensors.
 
     ``kind="mlp"``: ``nn.Sequential`` names (``0.weight``, ``0.bias``, ``2.weight``, …, any common

@@ -88,7 +88,7 @@ def module_to_model(module):
         sd[f"{2 * l}.bias"] = lin.bias
     out = None if pending in (None, "identity") else pending
     hidden = acts if acts else None
-    return from_state_dict(sd, activation=hidden, output_activation=out, name=getattr(module, "feynn_name", "model") or "model")
+    return from_state_dict(sd, activation=hidden, output_activation=out, name=getattr(module, "feynn_name", "net") or "net")
 
 
 def _is_inn(module):

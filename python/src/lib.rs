@@ -7,7 +7,9 @@
 //! at once each get one). Every library error becomes an exception of the `feynn.errors`
 //! hierarchy; a panic becomes `feynn.errors.InternalError`, never a crash of the interpreter.
 
-use std::collections::{BTreeMap, HashMap};
+#[cfg(feature = "symbolic")]
+use std::collections::BTreeMap;
+use std::collections::HashMap;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
@@ -15,10 +17,7 @@ use std::sync::{Arc, Mutex};
 use miette::Diagnostic;
 use ndarray::{Array1, Array2, Array3, ArrayD, IxDyn};
 use num_rational::BigRational;
-use numpy::{
-    IntoPyArray, PyArray2, PyArrayDyn, PyArrayMethods, PyReadonlyArrayDyn,
-    PyUntypedArrayMethods,
-};
+use numpy::{IntoPyArray, PyArray2, PyArrayDyn, PyReadonlyArrayDyn, PyUntypedArrayMethods};
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyTuple};
 
@@ -788,7 +787,7 @@ impl Core {
     /// A model from named tensors: `kind` "mlp" (nn.Sequential names, any prefix) or "inn"
     /// (`{l}.weight/.bias/.alpha/.beta`). The spec is the one `feynn import` writes.
     #[staticmethod]
-    #[pyo3(signature = (tensors, kind="mlp", activation=None, output_activation=None, name="model"))]
+    #[pyo3(signature = (tensors, kind="mlp", activation=None, output_activation=None, name="net"))]
     fn from_tensors(
         py: Python<'_>,
         tensors: &Bound<'_, PyDict>,

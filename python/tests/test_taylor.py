@@ -147,5 +147,5 @@ def test_torch_tensors_and_lists_are_accepted():
     m = feynn.from_state_dict({k: torch.from_numpy(v) for k, v in sd.items()})
     m2 = feynn.from_state_dict(sd)
     np.testing.assert_array_equal(
-        m.taylor(2, at=torch.tensor([0.1, 0.2])).values, m2.taylor(2, at=[0.1, 0.2]).values
+        m.taylor(2, at=torch.tensor([0.1, 0.2], dtype=torch.float64)).values, m2.taylor(2, at=[0.1, 0.2]).values
     )
