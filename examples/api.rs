@@ -58,7 +58,10 @@ fn main() -> feynn::Result<()> {
         let two = load_model(&root.join("examples/symbolic/two_layer.fnn"), None)?;
         let forms = closed_forms(&two, 1, None, &SymOptions::default())?;
         for c in &forms.outputs[0].coefficients {
-            println!("closed form c{:?} = {} ({} terms)", c.index, c.expr, c.terms);
+            println!(
+                "closed form c{:?} = {} ({} terms)",
+                c.index, c.expr, c.terms
+            );
         }
     }
 

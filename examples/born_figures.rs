@@ -10,10 +10,10 @@
 
 use std::path::PathBuf;
 
-use feynn_studies::born::rel_err;
 use feynn::model::weights::TensorStore;
 use feynn::model::{load_model, Network};
 use feynn::numeric::{Expander, Options};
+use feynn_studies::born::rel_err;
 use feynn_studies::physics::born;
 use ndarray::Array2;
 

@@ -46,4 +46,3 @@ pub fn monomial_latex(m: &[u32]) -> String {
         .collect::<Vec<_>>()
         .join(" ")
 }
-

@@ -22,7 +22,8 @@ const TOL_REL: f64 = 0.02;
 const TOL_RMS: f64 = 0.005;
 
 fn network() -> Network {
-    let spec = PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../..")).join("examples/born/born.fnn");
+    let spec =
+        PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../..")).join("examples/born/born.fnn");
     let model = load_model(&spec, None).expect("examples/born/born.fnn parses");
     assert_eq!(model.fixed_widths(), Some(vec![64, 16, 16, 1]));
     let weights = model

@@ -206,7 +206,8 @@ fn bad_input_is_a_clear_error_with_exit_code_2() {
         "{e}"
     );
     // a missing tensor, and a wrong shape: named, with expected and found shapes
-    let flow_w = Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../..")).join("examples/inn/flow.safetensors");
+    let flow_w = Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../.."))
+        .join("examples/inn/flow.safetensors");
     let two = w(
         "two.fnn",
         &format!(
@@ -591,7 +592,8 @@ fn json_weights_of_kind_inn_give_golden_t2() {
 fn import_kind_inn_round_trips() {
     let dir = tempfile::tempdir().unwrap();
     let spec = dir.path().join("flow.fnn");
-    let w = Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../..")).join("examples/inn/flow.safetensors");
+    let w = Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../.."))
+        .join("examples/inn/flow.safetensors");
     ok(&[
         "import",
         "--kind",

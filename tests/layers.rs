@@ -86,12 +86,17 @@ fn no_module_imports_a_higher_layer() {
     rust_files(&src, &mut files);
     let mut bad = vec![];
     for f in &files {
-        let Some(m) = module_of(&src, f) else { continue };
+        let Some(m) = module_of(&src, f) else {
+            continue;
+        };
         if m == "lib" {
             continue;
         }
         let Some(&own) = layer.get(m.as_str()) else {
-            bad.push(format!("{}: module `{m}` has no layer in tests/layers.rs", f.display()));
+            bad.push(format!(
+                "{}: module `{m}` has no layer in tests/layers.rs",
+                f.display()
+            ));
             continue;
         };
         let text = std::fs::read_to_string(f).unwrap();
@@ -109,13 +114,19 @@ fn no_module_imports_a_higher_layer() {
             }
         }
     }
-    assert!(bad.is_empty(), "upward or sideways imports:\n{}", bad.join("\n"));
+    assert!(
+        bad.is_empty(),
+        "upward or sideways imports:\n{}",
+        bad.join("\n")
+    );
 }
 
 #[test]
 fn the_scanner_sees_imports() {
     // the check above must be able to fail
-    let v = imports("use crate::{export::x, model::Model};\nlet a = crate::numeric::f(); // crate::check");
+    let v = imports(
+        "use crate::{export::x, model::Model};\nlet a = crate::numeric::f(); // crate::check",
+    );
     assert_eq!(v, ["export", "model", "numeric"]);
 }
 
@@ -136,7 +147,17 @@ fn core_manifest_has_no_front_end_dependencies() {
         .filter(|n| !n.is_empty() && !n.starts_with('#'))
         .collect();
     assert!(names.contains(&"ndarray"), "parsed the table: {names:?}");
-    for forbidden in ["clap", "indicatif", "plotters", "candle-core", "candle-nn", "feynn-studies"] {
-        assert!(!names.contains(&forbidden), "the core crate depends on {forbidden}");
+    for forbidden in [
+        "clap",
+        "indicatif",
+        "plotters",
+        "candle-core",
+        "candle-nn",
+        "feynn-studies",
+    ] {
+        assert!(
+            !names.contains(&forbidden),
+            "the core crate depends on {forbidden}"
+        );
     }
 }

@@ -10,11 +10,11 @@ use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 
 use feynn::diagrams::unlabelled;
+use feynn::export::closed_form::report;
 use feynn::export::TaylorSeries;
 use feynn::model::weights::{Tensor, TensorStore};
 use feynn::model::{parse_models, Model, Network};
 use feynn::numeric::{Expander, Options as NumericOptions};
-use feynn::export::closed_form::report;
 use feynn::symbolic::{
     self, compare_routes, evaluate_closed_forms, index_forms, ClosedForms, Options, Route, Style,
 };

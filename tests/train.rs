@@ -5,10 +5,10 @@
 use std::path::Path;
 use std::process::Command;
 
-use feynn_studies::data::Dataset;
 use feynn::model::weights::{write_safetensors, TensorStore};
 use feynn::model::{load_model, Network};
 use feynn::numeric::{Expander, Options};
+use feynn_studies::data::Dataset;
 use feynn_studies::train::{train, Config, Mlp};
 use ndarray::{Array1, Array2};
 

@@ -153,4 +153,3 @@ fn simple_fraction(x: f64) -> (f64, String) {
     }
     (x, format!("{x:.6}"))
 }
-

@@ -59,7 +59,11 @@ pub fn width_sets(model: &Model, min_widths: &[usize]) -> Vec<Vec<usize>> {
 
 /// A random network of the model at the given widths. The generic σ becomes one random smooth
 /// function (shared by every σ layer); its body is returned for the report.
-pub(super) fn random_network(model: &Model, widths: &[usize], rng: &mut SeededRng) -> (Network, Option<String>) {
+pub(super) fn random_network(
+    model: &Model,
+    widths: &[usize],
+    rng: &mut SeededRng,
+) -> (Network, Option<String>) {
     let sigma = model
         .layers
         .iter()
@@ -127,4 +131,3 @@ pub(super) fn point(r: &Resolved, inputs: usize) -> Vec<f64> {
         }
     }
 }
-

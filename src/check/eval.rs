@@ -1,6 +1,6 @@
 //! Both sides of a claim as numbers on one network at one point.
 
-use crate::claim::{LhsKind, Resolved, Rhs, Ix};
+use crate::claim::{Ix, LhsKind, Resolved, Rhs};
 use crate::error::Result;
 use crate::model::{Activation, Network};
 use crate::numeric::Basis;
@@ -110,4 +110,3 @@ pub(super) fn lhs_factor(r: &Resolved) -> f64 {
         LhsKind::Taylor => 1.0,
     }
 }
-

@@ -26,7 +26,9 @@ mod report;
 
 use serde::Serialize;
 
-pub use crate::claim::{parse_claim, parse_claim_file, resolve, Claim, Index, Ix, Lhs, LhsKind, Resolved, Rhs, Term};
+pub use crate::claim::{
+    parse_claim, parse_claim_file, resolve, Claim, Index, Ix, Lhs, LhsKind, Resolved, Rhs, Term,
+};
 pub use draws::width_sets;
 pub use eval::eval_rhs;
 
@@ -316,4 +318,3 @@ fn symbolic_stage(_: &Model, _: &Resolved, _: &[usize], _: &Options) -> Symbolic
         reason: "feynn was built without the `symbolic` feature".into(),
     }
 }
-

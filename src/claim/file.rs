@@ -3,7 +3,6 @@
 use super::parse::{parse_claim, Claim};
 use crate::error::{Error, Result};
 
-
 /// Read claims: one per non-empty line of a file; `#` or `//` start comments. Diagnostics
 /// give the file's line and column.
 pub fn parse_claim_file(path: &str, text: &str) -> Result<Vec<Claim>> {
@@ -26,4 +25,3 @@ pub fn parse_claim_file(path: &str, text: &str) -> Result<Vec<Claim>> {
     }
     Ok(out)
 }
-

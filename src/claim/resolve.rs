@@ -2,11 +2,10 @@
 //! to the width it runs over, and the least widths the claim needs.
 
 use super::parse::{Claim, Index, LhsKind, Term};
-use crate::dsl::{Span, Width};
 use crate::budget::MAX_CLAIM_ORDER;
+use crate::dsl::{Span, Width};
 use crate::error::{Error, Result};
 use crate::model::{Builtin, Model};
-
 
 /// The claim's right side, resolved against a model: names bound to layers and parameters,
 /// every summation variable with the width it runs over.

@@ -10,8 +10,8 @@
 //! Trees are [`Node`]s; [`Node::to_graph`] gives the petgraph graph used for export.
 
 pub mod count;
-pub mod index;
 mod enumerate;
+pub mod index;
 pub mod inn;
 
 pub use count::{labelled_counts, unlabelled_counts};

@@ -24,7 +24,11 @@ fn monomial_only(act: &ActionSeries, what: &str) -> Result<()> {
 /// LaTeX of the polynomial S(x0+δ) (monomial coefficients only).
 pub fn action_latex(act: &ActionSeries) -> Result<String> {
     monomial_only(act, "latex")?;
-    Ok(format!("% {}\n{}", act.convention.text(), taylor_latex(&act.series, 24)))
+    Ok(format!(
+        "% {}\n{}",
+        act.convention.text(),
+        taylor_latex(&act.series, 24)
+    ))
 }
 
 /// A SymPy script defining S as a polynomial in d0, d1, … (δ = x − x0; monomial coefficients only).

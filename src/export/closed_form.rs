@@ -7,14 +7,14 @@ use std::collections::BTreeMap;
 use super::latex::broken_equation;
 use super::{monomial_latex, monomial_text, TaylorSeries};
 use crate::error::{Error, Result};
+use crate::model::inn::InnSpec;
 use crate::model::weights::TensorStore;
 use crate::model::{Model, Network};
-use crate::numeric::{Expander, Options as NumericOptions, DEFAULT_MEMORY_LIMIT};
-use crate::model::inn::InnSpec;
 use crate::numeric::action_series::Convention;
-use crate::symbolic::{ClosedForm, InnClosedForms, 
-    closed_forms_for, estimate, index_forms, net_spec, symbol_values, widths_text, ClosedForms,
-    IndexForm, Options, Style, MAX_TERMS, REPORT_MAX_COEFFICIENTS,
+use crate::numeric::{Expander, Options as NumericOptions, DEFAULT_MEMORY_LIMIT};
+use crate::symbolic::{
+    closed_forms_for, estimate, index_forms, net_spec, symbol_values, widths_text, ClosedForm,
+    ClosedForms, IndexForm, InnClosedForms, Options, Style, MAX_TERMS, REPORT_MAX_COEFFICIENTS,
 };
 
 /// Closed-form report of the Taylor coefficients to `order`.
@@ -66,7 +66,14 @@ pub fn report(
         Style::Text => report_in(&TEXT, model, order, &forms, &expanded, point.as_deref()),
         Style::Latex => report_in(&LATEX, model, order, &forms, &expanded, point.as_deref()),
         Style::Sympy => report_in(&SYMPY, model, order, &forms, &expanded, point.as_deref()),
-        Style::Mathematica => report_in(&MATHEMATICA, model, order, &forms, &expanded, point.as_deref()),
+        Style::Mathematica => report_in(
+            &MATHEMATICA,
+            model,
+            order,
+            &forms,
+            &expanded,
+            point.as_deref(),
+        ),
         Style::Json => unreachable!(),
     })
 }
@@ -125,7 +132,9 @@ struct Lang {
 const TEXT: Lang = Lang {
     comment: |c| c.to_string(),
     title: "closed forms of the Taylor coefficients c_α = ∂^α y/α!",
-    index_legend: |l| format!("index form (any width): y[o](x0 + h) = Σ_n T_n(h); D(l,m) = ∂z^(l)/∂a^(m) (D(l,0) acts on h), f_l^(k) = activation derivatives at z^(l)(x0), sums over the neurons j of each vertex, o = output neuron, L = {l}\n"),
+    index_legend: |l| {
+        format!("index form (any width): y[o](x0 + h) = Σ_n T_n(h); D(l,m) = ∂z^(l)/∂a^(m) (D(l,0) acts on h), f_l^(k) = activation derivatives at z^(l)(x0), sums over the neurons j of each vertex, o = output neuron, L = {l}\n")
+    },
     index_form: |forms| {
         let mut s = String::new();
         for f in forms {
@@ -169,7 +178,10 @@ const LATEX: Lang = Lang {
                 format!("T_{{{}}} &= {body}", f.order)
             })
             .collect();
-        format!("\\begin{{align*}}\n{}\n\\end{{align*}}\n", lines.join(" \\\\\n"))
+        format!(
+            "\\begin{{align*}}\n{}\n\\end{{align*}}\n",
+            lines.join(" \\\\\n")
+        )
     },
     expanded_heading: |w, _| format!("% expanded closed forms (widths {w})\n"),
     output_block: |_| ("\\begin{align*}\n".into(), "\n\\end{align*}\n".into()),
@@ -214,7 +226,9 @@ const SYMPY: Lang = Lang {
 const MATHEMATICA: Lang = Lang {
     comment: |c| format!("(* {c} *)"),
     title: "Taylor coefficients c_alpha = d^alpha y / alpha!",
-    index_legend: |_| "(* Index form, y[o] at x0 + h = Sum of T[n]: Dp[l, m, r, c] = propagator D^(l,m)_rc, Dh[m, r] = (D^(m,0).h)_r, sigma<m> = activation of layer m, z[m, j] = z^(m)_j at x0 *)\n".into(),
+    index_legend: |_| {
+        "(* Index form, y[o] at x0 + h = Sum of T[n]: Dp[l, m, r, c] = propagator D^(l,m)_rc, Dh[m, r] = (D^(m,0).h)_r, sigma<m> = activation of layer m, z[m, j] = z^(m)_j at x0 *)\n".into()
+    },
     index_form: |forms| {
         forms
             .iter()
@@ -232,7 +246,9 @@ const MATHEMATICA: Lang = Lang {
             })
             .collect()
     },
-    expanded_heading: |w, _| format!("(* Expanded closed forms (widths {w}); c[\"output\", {{input positions}}]; W2[i, j] = W^(2)[i,j], b2[i] = b^(2)[i] *)\n"),
+    expanded_heading: |w, _| {
+        format!("(* Expanded closed forms (widths {w}); c[\"output\", {{input positions}}]; W2[i, j] = W^(2)[i,j], b2[i] = b^(2)[i] *)\n")
+    },
     output_block: |_| (String::new(), String::new()),
     coefficient: |out, c| {
         let idx = c

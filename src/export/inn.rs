@@ -46,7 +46,14 @@ pub fn layer_listing_dot(l: &LayerListing) -> String {
 /// TikZ, one picture per diagram.
 pub fn layer_listing_tikz(l: &LayerListing) -> String {
     all_rows(l)
-        .map(|r| format!("% layer {}: {}\n{}", r.diagram.layer, r.text, r.diagram.tikz()))
+        .map(|r| {
+            format!(
+                "% layer {}: {}\n{}",
+                r.diagram.layer,
+                r.text,
+                r.diagram.tikz()
+            )
+        })
         .collect::<Vec<_>>()
         .join("\n")
 }

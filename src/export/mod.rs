@@ -17,7 +17,11 @@ pub type TaylorJson = TaylorSeries;
 
 /// The coefficients of one order, largest |value| first (the one top-k rule of every table);
 /// `nonzero` drops exact zeros.
-pub fn largest_of_order(coefficients: &[Coefficient], order: usize, nonzero: bool) -> Vec<&Coefficient> {
+pub fn largest_of_order(
+    coefficients: &[Coefficient],
+    order: usize,
+    nonzero: bool,
+) -> Vec<&Coefficient> {
     let mut rows: Vec<&Coefficient> = coefficients
         .iter()
         .filter(|c| c.index.len() == order && (!nonzero || c.value != 0.0))

@@ -129,9 +129,10 @@ pub fn select<T>(
 ) -> Result<T> {
     let names: Vec<String> = items.iter().map(|m| name_of(m).to_string()).collect();
     match name {
-        None => items.into_iter().next().ok_or_else(|| {
-            Error::invalid(format!("{path} defines no {}", what.1), none_hint)
-        }),
+        None => items
+            .into_iter()
+            .next()
+            .ok_or_else(|| Error::invalid(format!("{path} defines no {}", what.1), none_hint)),
         Some(n) => items.into_iter().find(|m| name_of(m) == n).ok_or_else(|| {
             Error::invalid(
                 format!("{path} has no {} `{n}`", what.0),

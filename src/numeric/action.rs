@@ -102,7 +102,6 @@ fn pow_checked(n: usize, k: usize) -> Option<usize> {
 use super::multi_index::groups;
 pub use super::multi_index::{flat, graded_monomials, multinomial, sorted_indices};
 
-
 /// For every flat position of an order-k tensor: the flat position of its sorted index list
 /// and the number of orderings of that list. Built once per order and reused by every layer
 /// (decoding and sorting N^k index lists per layer dominated the run time).

@@ -97,11 +97,17 @@ pub struct ActionSeries {
     pub diagnostics: Diagnostics,
 }
 
-fn convention_text<S: serde::Serializer>(c: &Convention, s: S) -> std::result::Result<S::Ok, S::Error> {
+fn convention_text<S: serde::Serializer>(
+    c: &Convention,
+    s: S,
+) -> std::result::Result<S::Ok, S::Error> {
     s.serialize_str(c.text())
 }
 
-fn tensor_name<S: serde::Serializer>(t: &TensorConvention, s: S) -> std::result::Result<S::Ok, S::Error> {
+fn tensor_name<S: serde::Serializer>(
+    t: &TensorConvention,
+    s: S,
+) -> std::result::Result<S::Ok, S::Error> {
     s.serialize_str(t.name())
 }
 
@@ -199,7 +205,11 @@ pub fn exact_point(at: Option<&str>, n: usize) -> Result<Vec<BigRational>> {
 /// The coefficients in the requested convention; with exact arithmetic each carries its
 /// rational value (SymPy syntax) in `expr`.
 fn rows_of<T: Scalar>(act: &Action<T>, req: &ActionRequest) -> Vec<Coefficient> {
-    let sign = if req.convention == Convention::Plus { -1 } else { 1 };
+    let sign = if req.convention == Convention::Plus {
+        -1
+    } else {
+        1
+    };
     let exact = std::any::TypeId::of::<T>() == std::any::TypeId::of::<BigRational>();
     act.monomials()
         .into_iter()

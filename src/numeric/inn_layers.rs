@@ -89,7 +89,12 @@ fn kind(spec: &InnSpec, l: usize) -> String {
 
 /// The layers to list: `layer`, or all of them; refuses a layer that does not exist, order 0,
 /// and (through the budget) an order whose diagrams would not fit.
-fn layers_of(spec: &InnSpec, layer: Option<usize>, order: usize, count: bool) -> Result<Vec<usize>> {
+fn layers_of(
+    spec: &InnSpec,
+    layer: Option<usize>,
+    order: usize,
+    count: bool,
+) -> Result<Vec<usize>> {
     let nl = spec.layers.len();
     if order == 0 {
         return Err(Error::invalid(
@@ -100,12 +105,12 @@ fn layers_of(spec: &InnSpec, layer: Option<usize>, order: usize, count: bool) ->
     let layers: Vec<usize> = match layer {
         Some(l) if l >= nl => {
             return Err(Error::invalid(
-            format!(
-                "inn `{}` has layers 0..{} — there is no layer {l}",
-                spec.name,
-                nl - 1
-            ),
-            "layer 0 acts on the data; the last layer produces the latent variable",
+                format!(
+                    "inn `{}` has layers 0..{} — there is no layer {l}",
+                    spec.name,
+                    nl - 1
+                ),
+                "layer 0 acts on the data; the last layer produces the latent variable",
             ))
         }
         Some(l) => vec![l],
@@ -168,7 +173,8 @@ pub fn layer_listing(
         let ds = layer_diagrams(l, order, degree(spec, l));
         let mut rows = vec![];
         for d in &ds {
-            let group = d.source.is_some() && ds.iter().filter(|x| x.source == d.source).count() > 1;
+            let group =
+                d.source.is_some() && ds.iter().filter(|x| x.source == d.source).count() > 1;
             let norm = match &act {
                 Some((inn, act)) => {
                     let t = layer_contribution(inn, act, l, d.source, order)?;

@@ -47,7 +47,6 @@ pub fn multinomial(idx: &[u32]) -> u64 {
     out
 }
 
-
 /// (index, multiplicity) groups of a sorted index list.
 pub fn groups(idx: &[u32]) -> Vec<(u32, usize)> {
     let mut g: Vec<(u32, usize)> = Vec::new();

@@ -4,9 +4,9 @@
 //! unlabelled topologies T ([`crate::diagrams::unlabelled`]); each topology is rendered from
 //! [`crate::export::diagrams::index_term`].
 
+use crate::diagrams::index::{index_term, Factor, IndexTerm};
 use crate::diagrams::unlabelled;
 use crate::dsl::Width;
-use crate::diagrams::index::{index_term, Factor, IndexTerm};
 use crate::model::Model;
 
 use super::Style;

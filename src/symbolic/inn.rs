@@ -17,10 +17,10 @@ use symbolica::atom::{Atom, AtomCore};
 use symbolica::try_parse;
 
 use super::routes::{poly_mul, Poly};
-use crate::numeric::multi_index::sorted_indices as monomials_of_degree;
 use super::{on_symbolica_thread, print, syms, ClosedForm, Style};
 use crate::error::{Error, Result};
 use crate::model::inn::{InnSpec, Phi};
+use crate::numeric::multi_index::sorted_indices as monomials_of_degree;
 
 /// Refuse closed forms of more than this many monomials (all orders together).
 pub const MAX_INN_COEFFICIENTS: usize = 400;

@@ -60,8 +60,8 @@ pub use worker::on_symbolica_thread;
 use crate::diagrams::labelled_counts;
 use crate::dsl::Width;
 use crate::error::{Error, Result};
-use crate::notation::output_name;
 use crate::model::{Model, Network};
+use crate::notation::output_name;
 
 /// Output style of closed forms.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -7,8 +7,8 @@
 //! unexpanded products (`e^(-x^2)/2*𝜋` for e^(-x^2)/(2π)).
 
 use symbolica::atom::{Atom, AtomCore, AtomView, Symbol};
-use symbolica::printer::PrintOptions;
 use symbolica::coefficient::CoefficientView;
+use symbolica::printer::PrintOptions;
 
 use super::syms::{self, Special};
 use super::Style;

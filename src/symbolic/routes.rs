@@ -22,7 +22,6 @@ use crate::numeric::multi_index::{alpha_factorial, sorted_indices as monomials_o
 /// Sorted multi-indices of degree `n` in `d` variables, lexicographic (the order of
 /// [`crate::numeric::Basis`]).
 
-
 /// Coefficients of one order: for each output, (α, c_α) in monomial order.
 pub type Coefficients = Vec<Vec<(Vec<u32>, Atom)>>;
 

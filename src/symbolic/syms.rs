@@ -15,8 +15,6 @@ use symbolica::atom::{AtomCore, AtomView, Symbol};
 use symbolica::printer::{PrintOptions, PrintState};
 use symbolica::symbol;
 
-
-
 /// The internal variable of activation templates: f^(k) is stored as an expression in `z`.
 pub const Z: &str = "feynn_z";
 
@@ -200,4 +198,3 @@ pub fn param(base: &str, indices: &[usize]) -> Symbol {
 pub fn internal(name: &str) -> Symbol {
     symbol!(name)
 }
-

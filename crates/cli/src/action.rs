@@ -82,15 +82,19 @@ pub struct Args {
     pub out: OutArg,
 }
 
-
-
 pub fn run(a: Args) -> Result<ExitCode> {
     use feynn::export::action as render;
-    use feynn::numeric::action_series::{action_series, ActionRequest, Convention, TensorConvention};
+    use feynn::numeric::action_series::{
+        action_series, ActionRequest, Convention, TensorConvention,
+    };
     if a.symbolic {
         return symbolic(&a);
     }
-    let (spec, store) = feynn::model::inn::load_with_weights(&a.m.spec, a.m.model.as_deref(), a.m.weights.as_deref())?;
+    let (spec, store) = feynn::model::inn::load_with_weights(
+        &a.m.spec,
+        a.m.model.as_deref(),
+        a.m.weights.as_deref(),
+    )?;
     let req = ActionRequest {
         order: a.order,
         at: a.at.clone(),
@@ -125,12 +129,6 @@ pub fn run(a: Args) -> Result<ExitCode> {
         ExitCode::SUCCESS
     })
 }
-
-
-
-
-
-
 
 /// `--symbolic`: the action's monomial coefficients in closed form.
 #[cfg(feature = "symbolic")]

@@ -3,9 +3,9 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+use feynn::{Error, Result};
 use feynn_studies::born::{generate, DataSettings};
 use feynn_studies::physics::families::Family;
-use feynn::{Error, Result};
 
 #[derive(clap::Args)]
 pub struct Args {

@@ -241,7 +241,11 @@ fn is_inn(a: &Args) -> bool {
 fn run_inn(a: Args) -> Result<ExitCode> {
     use feynn::export::inn as render;
     use feynn::numeric::inn_layers::{layer_count_table, layer_listing};
-    let (spec, store) = feynn::model::inn::load_with_weights(&a.m.spec, a.m.model.as_deref(), a.m.weights.as_deref())?;
+    let (spec, store) = feynn::model::inn::load_with_weights(
+        &a.m.spec,
+        a.m.model.as_deref(),
+        a.m.weights.as_deref(),
+    )?;
     let text = if a.count {
         let rows = layer_count_table(&spec, a.layer, a.order)?;
         match a.format {

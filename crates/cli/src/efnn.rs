@@ -3,12 +3,11 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+use feynn::{Error, Result};
 use feynn_studies::data::Dataset;
 use feynn_studies::efnn::{datasets, EfnnSpec};
 use feynn_studies::physics::double_exchange::DoubleExchange;
 use feynn_studies::physics::spins::{SpinValues, ThreeSpin};
-use feynn::{Error, Result};
-
 
 #[derive(clap::Args)]
 pub struct Args {
@@ -138,7 +137,13 @@ pub struct StudyArgs {
     #[arg(long)]
     pub quick: bool,
     /// Folder for the JSON report, Markdown tables and SVG figures.
-    #[arg(long = "out-dir", alias = "output", short_alias = 'o', value_name = "DIR", default_value = "efnn-study")]
+    #[arg(
+        long = "out-dir",
+        alias = "output",
+        short_alias = 'o',
+        value_name = "DIR",
+        default_value = "efnn-study"
+    )]
     pub output: PathBuf,
     /// The system of `compare`: three-spin (default) or continuous; `transfer` runs
     /// double-exchange.
@@ -205,23 +210,23 @@ fn data(a: DataArgs) -> Result<ExitCode> {
 }
 
 fn load(a: &EvalArgs) -> Result<(feynn_studies::efnn::forward::EfnnNet, Dataset)> {
-    let spec: EfnnSpec = feynn_studies::efnn::load_efnn(&a.m.spec, a.m.model.as_deref())?.ok_or_else(|| {
-        Error::invalid(
-            format!("{} has no `efnn` block", a.m.spec.display()),
-            "see book/src/efnn.md for the spec",
-        )
-    })?;
-    let w = a
-        .m
-        .weights
-        .clone()
-        .or_else(|| spec.weights_file.clone())
+    let spec: EfnnSpec = feynn_studies::efnn::load_efnn(&a.m.spec, a.m.model.as_deref())?
         .ok_or_else(|| {
             Error::invalid(
-                format!("efnn `{}` names no weights file", spec.name),
-                "give --weights FILE",
+                format!("{} has no `efnn` block", a.m.spec.display()),
+                "see book/src/efnn.md for the spec",
             )
         })?;
+    let w =
+        a.m.weights
+            .clone()
+            .or_else(|| spec.weights_file.clone())
+            .ok_or_else(|| {
+                Error::invalid(
+                    format!("efnn `{}` names no weights file", spec.name),
+                    "give --weights FILE",
+                )
+            })?;
     let d = Dataset::read(&a.data)?;
     let net = feynn_studies::efnn::forward::EfnnNet::load(spec, &w)?;
     if a.test_from >= d.len() {

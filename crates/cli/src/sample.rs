@@ -64,7 +64,6 @@ fn load_f64(spec: &Path, model: Option<&str>, weights: Option<&Path>) -> Result<
     m.resolve(store.as_ref())
 }
 
-
 pub fn run_sample(a: SampleArgs) -> Result<ExitCode> {
     let inn = load_f64(&a.m.spec, a.m.model.as_deref(), a.m.weights.as_deref())?;
     let (pts, notes) = feynn::numeric::cumulants::draw(&inn, a.samples, a.seed)?;
@@ -107,7 +106,6 @@ pub fn run_sample(a: SampleArgs) -> Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-
 pub fn run_cumulants(a: CumulantArgs) -> Result<ExitCode> {
     if let Some(t) = a.tolerance {
         if !(t.is_finite() && t >= 0.0) {
@@ -120,7 +118,13 @@ pub fn run_cumulants(a: CumulantArgs) -> Result<ExitCode> {
     use feynn::numeric::cumulants::compare_with_data;
     let inn = load_f64(&a.m.spec, a.m.model.as_deref(), a.m.weights.as_deref())?;
     let data = feynn::points::read_data(&a.data, inn.n)?;
-    let r = compare_with_data(&inn, &data, &a.data.display().to_string(), a.samples, a.seed)?;
+    let r = compare_with_data(
+        &inn,
+        &data,
+        &a.data.display().to_string(),
+        a.samples,
+        a.seed,
+    )?;
     for w in &r.warnings {
         eprintln!("{w}");
     }
@@ -140,4 +144,3 @@ pub fn run_cumulants(a: CumulantArgs) -> Result<ExitCode> {
     }
     Ok(ExitCode::SUCCESS)
 }
-

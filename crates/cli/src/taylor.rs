@@ -166,8 +166,6 @@ fn diagram_table(net: &Network, x0: &[f64], order: usize, ex: &Expander) -> Resu
     Ok(s)
 }
 
-
-
 #[cfg(feature = "symbolic")]
 fn symbolic(a: &Args, model: &Model, weights: Option<&Path>) -> Result<ExitCode> {
     let store = match weights {
@@ -191,7 +189,9 @@ fn symbolic(a: &Args, model: &Model, weights: Option<&Path>) -> Result<ExitCode>
         _ => None,
     };
     let x0 = match (inputs, &store, a.at.as_deref()) {
-        (Some(d), Some(_), at) | (Some(d), None, at @ Some(_)) => Some(feynn::points::parse_point(at, d)?),
+        (Some(d), Some(_), at) | (Some(d), None, at @ Some(_)) => {
+            Some(feynn::points::parse_point(at, d)?)
+        }
         _ => None,
     };
     let text = feynn::export::closed_form::report(model, a.order, store.as_ref(), x0, fmt)?;

@@ -4,9 +4,9 @@
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
+use feynn::{Error, Result};
 use feynn_studies::physics::lattice::{parse_shape, LatticeTheory};
 use feynn_studies::physics::mcmc::{Diagnostics, HmcConfig};
-use feynn::{Error, Result};
 
 #[derive(clap::Args)]
 pub struct Args {
@@ -257,7 +257,9 @@ fn sample(a: SampleArgs) -> Result<ExitCode> {
     );
     match a.format {
         crate::born::ReportFormat::Text => println!("{}", diagnostics_text(&d)),
-        crate::born::ReportFormat::Json => println!("{}", serde_json::to_string_pretty(&d).unwrap()),
+        crate::born::ReportFormat::Json => {
+            println!("{}", serde_json::to_string_pretty(&d).unwrap())
+        }
     }
     if let Some(p) = &a.json {
         std::fs::write(p, serde_json::to_string_pretty(&d).unwrap() + "\n").map_err(io(p))?;
@@ -416,14 +418,22 @@ fn sweep(mut a: SweepArgs) -> Result<ExitCode> {
     }
     let cfg = learn_config(&t, a.quick, a.seed, a.quiet);
     println!("depth  samples     A2 err   A3 err   A4 err  (g,λ) err   val NLL    time");
-    let cells = feynn_studies::theory::study::sweep(&x, &theory, &a.depths, &a.sample_counts, &cfg, |c| {
-        println!(
-            "{:>5} {:>8} {:>10.4} {:>8.4} {:>8.4} {:>10.4} {:>9.4} {:>6.1}s",
-            c.depth, c.samples, c.a2, c.a3, c.a4, c.couplings, c.val_nll, c.seconds
-        );
-    })?;
+    let cells =
+        feynn_studies::theory::study::sweep(&x, &theory, &a.depths, &a.sample_counts, &cfg, |c| {
+            println!(
+                "{:>5} {:>8} {:>10.4} {:>8.4} {:>8.4} {:>10.4} {:>9.4} {:>6.1}s",
+                c.depth, c.samples, c.a2, c.a3, c.a4, c.couplings, c.val_nll, c.seconds
+            );
+        })?;
     if let Some(dir) = &a.out {
-        feynn_studies::theory::artifacts::write_sweep(dir, &theory, &cells, &a.depths, &a.sample_counts, x.nrows())?;
+        feynn_studies::theory::artifacts::write_sweep(
+            dir,
+            &theory,
+            &cells,
+            &a.depths,
+            &a.sample_counts,
+            x.nrows(),
+        )?;
     }
     Ok(ExitCode::SUCCESS)
 }

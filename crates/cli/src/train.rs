@@ -59,8 +59,8 @@ pub fn run(_: Args) -> Result<ExitCode> {
 
 #[cfg(feature = "train")]
 pub fn run(a: Args) -> Result<ExitCode> {
-    use feynn_studies::train::{train, Mlp};
     use feynn::Error;
+    use feynn_studies::train::{train, Mlp};
 
     if let Some(spec) = feynn_studies::efnn::load_efnn(&a.spec, a.model.as_deref())? {
         return train_efnn(spec, &a);

@@ -22,10 +22,10 @@ use std::time::Instant;
 
 use candle_core::{DType, Device, Tensor, Var};
 use candle_nn::{AdamW, Optimizer, ParamsAdamW};
+use feynn::random::Rng as SeededRng;
 use ndarray::{Array1, Array2};
 use rand::seq::SliceRandom;
 use rand::Rng;
-use feynn::random::Rng as SeededRng;
 
 use crate::data::Dataset;
 use feynn::error::{Error, Result};

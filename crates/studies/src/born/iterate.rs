@@ -9,12 +9,12 @@ use rand::seq::SliceRandom;
 
 use super::rel_err;
 use crate::data::Dataset;
+use crate::physics::{born, series};
+use crate::train::{self, Config, Mlp};
 use feynn::error::{Error, Result};
 use feynn::model::weights::TensorStore;
 use feynn::model::{Model, Network};
 use feynn::numeric::{attribution, Expander, Options};
-use crate::physics::{born, series};
-use crate::train::{self, Config, Mlp};
 
 /// What is subtracted from the targets after iteration 1.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
@@ -248,8 +248,7 @@ pub fn iterate(
     // held-out split, independent of the training split inside `train`
     let mut idx: Vec<usize> = (0..data.len()).collect();
     idx.shuffle(&mut feynn::random::seeded(s.seed ^ 0x7e57));
-    let n_test =
-        ((data.len() as f64 * s.test_fraction).round() as usize).clamp(1, data.len() - 2);
+    let n_test = ((data.len() as f64 * s.test_fraction).round() as usize).clamp(1, data.len() - 2);
     let test = data.select(&idx[..n_test]);
     let pool = data.select(&idx[n_test..]);
     let spec = model(n, s)?;
@@ -342,9 +341,8 @@ pub fn iterate(
             .into_iter()
             .map(|u| net1.forward(u.as_slice().unwrap()).unwrap()[0]),
     );
-    let quad = |h: &Array2<f64>| {
-        Array1::from_iter(x.rows().into_iter().map(|u| 0.5 * u.dot(&h.dot(&u))))
-    };
+    let quad =
+        |h: &Array2<f64>| Array1::from_iter(x.rows().into_iter().map(|u| 0.5 * u.dot(&h.dot(&u))));
     let proxy = if s.iterations >= 2 {
         &lead + &quad(&stages[1].hessian)
     } else {
@@ -446,8 +444,7 @@ pub fn table(r: &IterateReport) -> String {
         h.proxy_vs_a0,
         h.proxy_vs_born12
     );
-    if let (Some(a), Some(b), Some(c)) = (h.proxy3_vs_a0, h.proxy3_vs_born123, h.born123_vs_a0)
-    {
+    if let (Some(a), Some(b), Some(c)) = (h.proxy3_vs_a0, h.proxy3_vs_born123, h.born123_vs_a0) {
         s += &format!("| true 3rd-order Born a0(1..3) | {c:.3e} | – |\n| proxy + cubic of network 3 | {a:.3e} | {b:.3e} (vs a0(1..3)) |\n");
     }
     s += &format!("| network 1 itself | {:.3e} | – |\n", h.net1_vs_a0);

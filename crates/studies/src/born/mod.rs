@@ -14,9 +14,9 @@ use ndarray::{Array1, Array2};
 use rayon::prelude::*;
 
 use crate::data::Dataset;
-use feynn::error::{Error, Result};
 use crate::physics::families::{sample_with_power, Family};
 use crate::physics::{born, scattering_length};
+use feynn::error::{Error, Result};
 
 /// Settings of a generated data set.
 #[derive(Debug, Clone, serde::Serialize)]

@@ -202,7 +202,10 @@ impl Couplings {
         }
         if let Some(t) = &self.taylor {
             let rep = &t.report;
-            s += &format!("taylor (derivatives of the network at s = {}, order 3):\n", self.at);
+            s += &format!(
+                "taylor (derivatives of the network at s = {}, order 3):\n",
+                self.at
+            );
             s += &format!(
                 "  3-body: correlation(J_learned, J) = {:.4}, ‖J_learned − J‖/‖J‖ = {:.4}\n",
                 rep.correlation, rep.relative_error

@@ -16,10 +16,10 @@ use super::spec::{Arch, EfnnSpec, Geometry};
 use super::taylor::{compare_taylor, TaylorExpansion, TaylorReport};
 use super::train::EfnnTrainable;
 use crate::data::Dataset;
-use feynn::error::{Error, Result};
 use crate::physics::double_exchange::DoubleExchange;
 use crate::physics::spins::{SpinValues, ThreeSpin};
 use crate::train::{train, Config};
+use feynn::error::{Error, Result};
 
 /// Settings of the 3-spin comparison.
 #[derive(Debug, Clone, serde::Serialize)]

@@ -26,11 +26,11 @@ use super::arch::{network, Backend};
 use super::forward::EfnnNet;
 use super::readout::{learned_report, CouplingReport};
 use super::spec::Geometry;
+use crate::physics::spins::ThreeSpin;
 use feynn::error::{Error, Result};
 use feynn::model::jet::Jet;
 use feynn::numeric::basis::{Basis, ComposeBuffers};
 use feynn::numeric::DEFAULT_MEMORY_LIMIT;
-use crate::physics::spins::ThreeSpin;
 
 /// The Backend of the Taylor route: activations are [features, monomials] series of one
 /// configuration.

@@ -14,9 +14,9 @@ use feynn::random::Rng as SeededRng;
 use super::arch::{network, Backend};
 use super::forward::init_tensors;
 use super::spec::{EfnnSpec, Geometry};
+use crate::train::{Scaling, Trainable};
 use feynn::error::{Error, Result};
 use feynn::model::weights;
-use crate::train::{Scaling, Trainable};
 
 fn cerr(e: candle_core::Error) -> Error {
     Error::invalid(

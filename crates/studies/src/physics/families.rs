@@ -9,8 +9,8 @@
 //! Every sample has its own ChaCha8 stream (seed, stream = sample index), so a data set is the
 //! same whatever the number of threads.
 
-use rand::Rng;
 use feynn::random::Rng as SeededRng;
+use rand::Rng;
 
 use super::{is_shallow_attractive, midpoint_sample, unitary_scale};
 

@@ -15,8 +15,8 @@
 
 use std::time::Instant;
 
-use rand::Rng;
 use feynn::random::Rng as SeededRng;
+use rand::Rng;
 use serde::Serialize;
 
 use feynn::error::{Error, Result};

@@ -7,8 +7,8 @@
 //! Random numbers come from ChaCha8 streams: the couplings from stream 0 of `seed`, sample `k`
 //! from stream k + 1, so a data set is the same for any thread count.
 
-use rand::Rng;
 use feynn::random::Rng as SeededRng;
+use rand::Rng;
 
 /// How the spins of a configuration are drawn.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

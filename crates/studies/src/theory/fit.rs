@@ -38,10 +38,10 @@ use ndarray::{Array1, Array2, Axis};
 use rand::Rng;
 use serde::Serialize;
 
+use crate::train::{cerr, optimise, split, to_tensor, Config};
 use feynn::error::{Error, Result};
 use feynn::model::inn::{Inn, InnLayer};
 use feynn::model::weights;
-use crate::train::{cerr, optimise, split, to_tensor, Config};
 
 /// The nonlinearity of every layer.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]

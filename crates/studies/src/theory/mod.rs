@@ -25,9 +25,9 @@ use ndarray::{Array1, Array2};
 use serde::{Deserialize, Serialize};
 
 use crate::data::Dataset;
-use feynn::error::{Error, Result};
 use crate::physics::lattice::LatticeTheory;
 use crate::physics::mcmc::{self, Diagnostics, HmcConfig};
+use feynn::error::{Error, Result};
 
 /// Named theories used by the experiments (ring of `sites` sites).
 pub fn preset(name: &str, shape: Vec<usize>) -> Result<LatticeTheory> {

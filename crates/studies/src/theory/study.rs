@@ -9,12 +9,12 @@ use serde::Serialize;
 
 use super::fit::{fit_inn, FitReport, InnArch, LayerKind};
 use super::{compare_orders, OrderError};
+use crate::physics::lattice::{fit_couplings, LatticeTheory, COUPLING_NAMES};
+use crate::train::Config;
 use feynn::error::Result;
 use feynn::model::inn::Inn;
 use feynn::numeric::action::{action, ActionOptions};
 use feynn::numeric::cumulants::{compare, cumulants, Cumulants, Diff};
-use crate::physics::lattice::{fit_couplings, LatticeTheory, COUPLING_NAMES};
-use crate::train::Config;
 
 /// Settings of one learning run.
 #[derive(Debug, Clone)]
