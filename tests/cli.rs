@@ -110,8 +110,10 @@ fn keys(v: &Value) -> Vec<String> {
 }
 
 /// Checks one `taylor --format json` result against the schema, the library and the duals.
+/// The CLI runs the cost model's plan and the test's library route may run another, so they
+/// agree to rounding (1e-12, the bound between plans), not bit for bit.
 fn check_taylor_json(v: &Value, r: &RefNet, point: &[f64], order: usize) {
-    check_taylor_json_tol(v, r, point, order, 1e-15)
+    check_taylor_json_tol(v, r, point, order, 1e-12)
 }
 
 /// As [`check_taylor_json`], agreeing with the library to `rel`.

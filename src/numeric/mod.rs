@@ -87,6 +87,22 @@ impl<'a> Expander<'a> {
         for a in net.activations.iter().flatten() {
             a.derivatives(0.0, 0)?;
         }
+        // every plan writes all C(d+N, N) coefficients of every output: refuse before the cost
+        // model (whose estimates loop over the order) when they alone would not fit
+        let coefficients = basis::count_monomials(net.inputs(), opts.order)
+            .map_or(f64::INFINITY, |c| c as f64)
+            * net.outputs() as f64;
+        crate::budget::memory(
+            format!(
+                "the {coefficients:.3e} Taylor coefficients of order ≤ {} of a {}-input network",
+                opts.order,
+                net.inputs()
+            ),
+            // the coefficients, their monomial index and the plan's working copies
+            coefficients * 8.0 * 4.0,
+            opts.memory_limit,
+            "lower --order, or expand in fewer inputs",
+        )?;
         let estimate = plan::choose(net, opts.order, plan, opts.memory_limit)?;
         let width = net.widths().into_iter().max().unwrap_or(1);
         // the work budget of the chosen plan, before anything is allocated
