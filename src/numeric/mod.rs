@@ -94,7 +94,7 @@ impl<'a> Expander<'a> {
             * net.outputs() as f64;
         crate::budget::memory(
             format!(
-                "the {coefficients:.3e} Taylor coefficients of order ≤ {} of a {}-input network",
+                "the order-{} expansion of a {}-input network ({coefficients:.3e} Taylor coefficients)",
                 opts.order,
                 net.inputs()
             ),
