@@ -169,7 +169,9 @@ pub fn binomial_f64(n: usize, k: usize) -> f64 {
 pub struct NpyHeader {
     /// The dtype descriptor, e.g. `<f8`.
     pub descr: String,
+    /// Whether the data are column-major.
     pub fortran_order: bool,
+    /// The declared shape.
     pub shape: Vec<u64>,
     /// Bytes of magic, version, length field and header text.
     pub header_bytes: u64,

@@ -14,10 +14,15 @@ pub use crate::budget::MAX_EXPR_DEPTH;
 /// A binary operator.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum BinOp {
+    /// `+`
     Add,
+    /// `-`
     Sub,
+    /// `*`
     Mul,
+    /// `/`
     Div,
+    /// `^` (right-associative)
     Pow,
 }
 
@@ -39,14 +44,19 @@ const NEG_PREC: u8 = 3;
 
 /// One token of an expression; primaries come already built, with their tree depth.
 pub enum Tok<T> {
+    /// A unary minus.
     Neg,
+    /// A binary operator.
     Bin(BinOp),
+    /// An operand and its tree depth.
     Primary(T, usize),
 }
 
 /// A syntax tree the builder can assemble.
 pub trait Tree: Sized {
+    /// −a.
     fn neg(a: Self) -> Self;
+    /// a op b.
     fn bin(op: BinOp, a: Self, b: Self) -> Self;
 }
 
