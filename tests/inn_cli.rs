@@ -139,7 +139,11 @@ fn cli_action_equals_the_library_at_a_point() {
         "json",
     ]);
     let v: Value = serde_json::from_str(&out).unwrap();
-    let spec = load_inn(&Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../..")).join(FLOW), None).unwrap();
+    let spec = load_inn(
+        &Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../..")).join(FLOW),
+        None,
+    )
+    .unwrap();
     let store =
         feynn::model::weights::TensorStore::load(spec.weights_file.as_ref().unwrap()).unwrap();
     let inn: Inn<f64> = spec.resolve(Some(&store)).unwrap();
