@@ -255,12 +255,10 @@ fn sample(a: SampleArgs) -> Result<ExitCode> {
         t.g,
         t.lambda
     );
-    match a.format {
-        crate::born::ReportFormat::Text => println!("{}", diagnostics_text(&d)),
-        crate::born::ReportFormat::Json => {
-            println!("{}", serde_json::to_string_pretty(&d).unwrap())
-        }
-    }
+    crate::stdout_write(&match a.format {
+        crate::born::ReportFormat::Text => diagnostics_text(&d) + "\n",
+        crate::born::ReportFormat::Json => serde_json::to_string_pretty(&d).unwrap() + "\n",
+    })?;
     if let Some(p) = &a.json {
         std::fs::write(p, serde_json::to_string_pretty(&d).unwrap() + "\n").map_err(io(p))?;
     }
@@ -374,7 +372,7 @@ fn learn(mut a: LearnArgs) -> Result<ExitCode> {
     let cfg = learn_config(&a.train, a.quick, a.seed, a.quiet);
     let (r, _inn, tensors) = study::learn(&x, theory.as_ref(), &cfg)?;
     let checks = feynn_studies::theory::study::checks(&r, a.quick);
-    print!("{}", feynn_studies::theory::study::table(&r, &checks));
+    crate::stdout_write(&feynn_studies::theory::study::table(&r, &checks))?;
     if let Some(dir) = &a.out {
         feynn_studies::theory::artifacts::write_learn(dir, &r, &checks, &tensors, &cfg, x.ncols())?;
     }
@@ -417,13 +415,16 @@ fn sweep(mut a: SweepArgs) -> Result<ExitCode> {
         t.epochs = Some(60);
     }
     let cfg = learn_config(&t, a.quick, a.seed, a.quiet);
-    println!("depth  samples     A2 err   A3 err   A4 err  (g,λ) err   val NLL    time");
+    crate::stdout_write(
+        "depth  samples     A2 err   A3 err   A4 err  (g,λ) err   val NLL    time\n",
+    )?;
     let cells =
         feynn_studies::theory::study::sweep(&x, &theory, &a.depths, &a.sample_counts, &cfg, |c| {
-            println!(
-                "{:>5} {:>8} {:>10.4} {:>8.4} {:>8.4} {:>10.4} {:>9.4} {:>6.1}s",
+            // a progress row: a closed pipe is ignored here, the artifacts still get written
+            let _ = crate::stdout_write(&format!(
+                "{:>5} {:>8} {:>10.4} {:>8.4} {:>8.4} {:>10.4} {:>9.4} {:>6.1}s\n",
                 c.depth, c.samples, c.a2, c.a3, c.a4, c.couplings, c.val_nll, c.seconds
-            );
+            ));
         })?;
     if let Some(dir) = &a.out {
         feynn_studies::theory::artifacts::write_sweep(

@@ -139,7 +139,7 @@ fn finish(
 ) -> Result<ExitCode> {
     feynn::model::weights::write_safetensors(out, w)?;
     if a.json || a.format == crate::born::ReportFormat::Json {
-        println!("{}", serde_json::to_string(rep).unwrap());
+        crate::stdout_write(&(serde_json::to_string(rep).unwrap() + "\n"))?;
     }
     eprintln!(
         "wrote {}: {} epochs (best {}), validation RMSE {:.3e}, {:.1} s",
