@@ -166,15 +166,7 @@ const LATEX: Lang = Lang {
         let lines: Vec<String> = forms
             .iter()
             .map(|f| {
-                let body = if f.terms.is_empty() {
-                    "0".to_string()
-                } else {
-                    f.terms
-                        .iter()
-                        .map(|t| t.expr.clone())
-                        .collect::<Vec<_>>()
-                        .join(" \\\\\n&\\quad + ")
-                };
+                let body = terms_joined(f, " \\\\\n&\\quad + ");
                 format!("T_{{{}}} &= {body}", f.order)
             })
             .collect();
@@ -233,15 +225,7 @@ const MATHEMATICA: Lang = Lang {
         forms
             .iter()
             .map(|f| {
-                let body = if f.terms.is_empty() {
-                    "0".to_string()
-                } else {
-                    f.terms
-                        .iter()
-                        .map(|t| t.expr.clone())
-                        .collect::<Vec<_>>()
-                        .join(" + ")
-                };
+                let body = terms_joined(f, " + ");
                 format!("T[{}] = {body};\n", f.order)
             })
             .collect()
@@ -261,6 +245,18 @@ const MATHEMATICA: Lang = Lang {
     },
     separator: "",
 };
+
+/// The terms of one order's index form joined by `sep`, or `0` when it has none.
+fn terms_joined(f: &IndexForm, sep: &str) -> String {
+    if f.terms.is_empty() {
+        return "0".to_string();
+    }
+    f.terms
+        .iter()
+        .map(|t| t.expr.as_str())
+        .collect::<Vec<_>>()
+        .join(sep)
+}
 
 /// The one closed-form printer: the index form of every order, then the expanded closed forms
 /// (or why they are left out), in `lang`.
