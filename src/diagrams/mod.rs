@@ -13,6 +13,7 @@ pub mod count;
 mod enumerate;
 pub mod index;
 pub mod inn;
+pub mod listing;
 
 pub use count::{labelled_counts, unlabelled_counts};
 pub use enumerate::{for_each_labelled, labelled_enumeration_work, unlabelled, Topology};

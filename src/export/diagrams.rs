@@ -5,6 +5,7 @@ use petgraph::dot::{Config, Dot};
 use serde::Serialize;
 
 pub use crate::diagrams::index::{index_term, Factor, IndexTerm};
+use crate::diagrams::listing::{DiagramCounts, DiagramListing};
 use crate::diagrams::{GraphNode, Node};
 
 /// One diagram in `feynn diagrams --format json`.
@@ -234,4 +235,116 @@ mod tests {
             }
         }
     }
+}
+
+/// Counts as JSON numbers when they fit in u64, else as strings (exact).
+fn num_json(n: &num_bigint::BigUint) -> serde_json::Value {
+    match u64::try_from(n) {
+        Ok(v) => v.into(),
+        Err(_) => n.to_string().into(),
+    }
+}
+
+/// The one-line summary of an order's counts.
+pub fn counts_text(c: &DiagramCounts) -> String {
+    format!(
+        "order {} with {} hidden layer(s): {} labelled diagrams, {} unlabelled topologies\n",
+        c.order, c.hidden_layers, c.labelled, c.unlabelled
+    )
+}
+
+/// The counts as JSON (exact: numbers beyond u64 as strings).
+pub fn counts_json(c: &DiagramCounts) -> String {
+    #[derive(Serialize)]
+    struct Counts {
+        order: usize,
+        hidden_layers: usize,
+        output_activation: bool,
+        labelled: serde_json::Value,
+        unlabelled: serde_json::Value,
+    }
+    let c = Counts {
+        order: c.order,
+        hidden_layers: c.hidden_layers,
+        output_activation: c.output_activation,
+        labelled: num_json(&c.labelled),
+        unlabelled: num_json(&c.unlabelled),
+    };
+    serde_json::to_string(&c).expect("JSON of numbers and strings") + "\n"
+}
+
+/// The listing as text: the counts, then one numbered row per diagram (with its symmetry
+/// factor and index form for a topology).
+pub fn listing_text(l: &DiagramListing) -> String {
+    let mut s = counts_text(&l.counts);
+    for (i, d) in l.diagrams.iter().enumerate() {
+        match (d.topology(), &d.automorphisms) {
+            (Some(t), Some(x)) => {
+                let term = index_term(&t, l.output_layer, "o");
+                s += &format!(
+                    "{:>4}  1/{:<4} {:<28} {}\n",
+                    i + 1,
+                    x,
+                    d.tree.text(),
+                    term.text()
+                );
+            }
+            _ => s += &format!("{:>4}  {}\n", i + 1, d.tree.text()),
+        }
+    }
+    s
+}
+
+/// The listing as JSON (the `DiagramJson` objects under `diagrams`).
+pub fn listing_json(l: &DiagramListing) -> String {
+    let ds: Vec<DiagramJson> = l
+        .diagrams
+        .iter()
+        .map(|d| DiagramJson {
+            tree: d.tree.text(),
+            vertices: d.tree.vertices(),
+            automorphisms: d.automorphisms.as_ref().map(|x| x.to_string()),
+            symmetry_factor: d.automorphisms.as_ref().map(|x| format!("1/{x}")),
+            index_form: d
+                .topology()
+                .map(|t| index_term(&t, l.output_layer, "o").text()),
+        })
+        .collect();
+    serde_json::to_string_pretty(&serde_json::json!({
+        "order": l.counts.order,
+        "hidden_layers": l.counts.hidden_layers,
+        "kind": if l.labelled { "labelled" } else { "unlabelled" },
+        "diagrams": ds,
+    }))
+    .expect("JSON of strings and numbers")
+        + "\n"
+}
+
+/// One Graphviz digraph per diagram, named d0, d1, ….
+pub fn listing_dot(l: &DiagramListing) -> String {
+    let parts: Vec<String> = l
+        .diagrams
+        .iter()
+        .enumerate()
+        .map(|(i, d)| dot(&d.tree, l.output_layer, &format!("d{i}")))
+        .collect();
+    parts.join("\n")
+}
+
+/// One TikZ picture per diagram, labelled with its symmetry factor.
+pub fn listing_tikz(l: &DiagramListing) -> String {
+    let parts: Vec<String> = l
+        .diagrams
+        .iter()
+        .map(|d| tikz(&d.tree, l.output_layer, &d.factor_label()))
+        .collect();
+    parts.join("\n")
+}
+
+/// One SVG document per diagram, in the listing's order.
+pub fn listing_svgs(l: &DiagramListing) -> Vec<String> {
+    l.diagrams
+        .iter()
+        .map(|d| svg(&d.tree, l.output_layer, &d.factor_label()))
+        .collect()
 }

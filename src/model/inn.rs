@@ -377,6 +377,22 @@ pub fn file_has_inn(path: &Path) -> bool {
         .is_some_and(|f| !f.inns.is_empty())
 }
 
+/// Whether a command that takes either kind means an `inn` model of this file: `name` names an
+/// inn (and no MLP), or no name is given and the file defines inn models and no MLP. A file
+/// that does not parse answers false (the MLP loader then reports its error).
+pub fn names_inn(path: &Path, name: Option<&str>) -> bool {
+    let Some(f) = std::fs::read_to_string(path)
+        .ok()
+        .and_then(|s| dsl::parse_spec("", &s).ok())
+    else {
+        return false;
+    };
+    match name {
+        Some(n) => f.inns.iter().any(|m| m.name == n) && !f.models.iter().any(|m| m.name == n),
+        None => f.models.is_empty() && !f.inns.is_empty(),
+    }
+}
+
 fn validate_inn(
     file: &SpecFile,
     m: &dsl::InnAst,

@@ -167,17 +167,7 @@ fn data(a: DataArgs) -> Result<ExitCode> {
         depth_power: a.depth_power,
         seed: a.seed,
     };
-    let bar = (!a.quiet).then(|| {
-        let b = indicatif::ProgressBar::new(a.samples as u64);
-        b.set_style(
-            indicatif::ProgressStyle::with_template(
-                "{elapsed_precise} [{bar:30}] {pos}/{len} potentials",
-            )
-            .unwrap()
-            .progress_chars("=> "),
-        );
-        b
-    });
+    let bar = (!a.quiet).then(|| crate::progress::bar(a.samples as u64, "potentials"));
     let tick = || {
         if let Some(b) = &bar {
             b.inc(1)

@@ -5,9 +5,7 @@ use std::process::ExitCode;
 
 use feynn::{Error, Result};
 use feynn_studies::data::Dataset;
-use feynn_studies::efnn::{datasets, EfnnSpec};
-use feynn_studies::physics::double_exchange::DoubleExchange;
-use feynn_studies::physics::spins::{SpinValues, ThreeSpin};
+use feynn_studies::efnn::{datasets, eval};
 
 #[derive(clap::Args)]
 pub struct Args {
@@ -156,7 +154,7 @@ pub struct StudyArgs {
 pub fn run(a: Args) -> Result<ExitCode> {
     match a.command {
         Sub::Data(d) => data(d),
-        Sub::Eval(e) => eval(e),
+        Sub::Eval(e) => run_eval(e),
         Sub::Couplings(c) => couplings(c),
         Sub::Compare(s) => study(s, true),
         Sub::Transfer(s) => study(s, false),
@@ -164,110 +162,53 @@ pub fn run(a: Args) -> Result<ExitCode> {
 }
 
 fn data(a: DataArgs) -> Result<ExitCode> {
-    if a.samples == 0 {
-        return Err(Error::invalid(
-            "--samples must be at least 1",
-            "e.g. --samples 20000",
-        ));
-    }
     let t0 = std::time::Instant::now();
-    let d = match a.system {
-        System::ThreeSpin | System::Continuous => {
-            if a.sites < 3 {
-                return Err(Error::invalid(
-                    format!("--sites {} has no triplet", a.sites),
-                    "use L ≥ 3",
-                ));
-            }
-            let m = ThreeSpin::random(a.sites, 1.0, 2.0, a.seed);
-            let v = if matches!(a.system, System::ThreeSpin) {
-                SpinValues::Binary
-            } else {
-                SpinValues::Continuous
-            };
-            datasets::three_spin(&m, v, a.samples, a.seed, !a.quiet)
-        }
-        System::DoubleExchange => {
-            if a.size < 2 || a.size > 64 {
-                return Err(Error::invalid(
-                    format!("--size {} is out of range", a.size),
-                    "use 2 ≤ N ≤ 64 (the matrix is 2N² × 2N²)",
-                ));
-            }
-            datasets::double_exchange(&DoubleExchange::paper(a.size), a.samples, a.seed, !a.quiet)
-        }
-    };
+    let d = datasets::generate(&datasets::DataRequest {
+        system: match a.system {
+            System::ThreeSpin => datasets::System::ThreeSpin,
+            System::Continuous => datasets::System::Continuous,
+            System::DoubleExchange => datasets::System::DoubleExchange,
+        },
+        samples: a.samples,
+        sites: a.sites,
+        size: a.size,
+        seed: a.seed,
+        progress: !a.quiet,
+    })?;
     d.write(&a.output)?;
-    let mean = d.targets.mean().unwrap();
-    let std = d.targets.std(0.0);
     eprintln!(
-        "wrote {}: {} samples, E mean {mean:.4}, std {std:.4}, {:.1} s",
+        "wrote {}: {} samples, E mean {:.4}, std {:.4}, {:.1} s",
         a.output.display(),
         d.len(),
+        d.targets.mean().unwrap_or(f64::NAN),
+        d.targets.std(0.0),
         t0.elapsed().as_secs_f64()
     );
     Ok(ExitCode::SUCCESS)
 }
 
 fn load(a: &EvalArgs) -> Result<(feynn_studies::efnn::forward::EfnnNet, Dataset)> {
-    let spec: EfnnSpec = feynn_studies::efnn::load_efnn(&a.m.spec, a.m.model.as_deref())?
-        .ok_or_else(|| {
-            Error::invalid(
-                format!("{} has no `efnn` block", a.m.spec.display()),
-                "see book/src/efnn.md for the spec",
-            )
-        })?;
-    let w =
-        a.m.weights
-            .clone()
-            .or_else(|| spec.weights_file.clone())
-            .ok_or_else(|| {
-                Error::invalid(
-                    format!("efnn `{}` names no weights file", spec.name),
-                    "give --weights FILE",
-                )
-            })?;
-    let d = Dataset::read(&a.data)?;
-    let net = feynn_studies::efnn::forward::EfnnNet::load(spec, &w)?;
-    if a.test_from >= d.len() {
-        return Err(Error::invalid(
-            format!(
-                "--test-from {} leaves no rows of the {} in {}",
-                a.test_from,
-                d.len(),
-                a.data.display()
-            ),
-            "use a smaller index",
-        ));
-    }
-    let d = if a.test_from > 0 {
-        d.select(&(a.test_from..d.len()).collect::<Vec<_>>())
-    } else {
-        d
-    };
-    Ok((net, d))
+    eval::load(
+        &a.m.spec,
+        a.m.model.as_deref(),
+        a.m.weights.as_deref(),
+        &a.data,
+        a.test_from,
+    )
 }
 
-fn eval(a: EvalArgs) -> Result<ExitCode> {
+fn json(a: &EvalArgs) -> bool {
+    a.json || a.format == EvalFormat::Json
+}
+
+fn run_eval(a: EvalArgs) -> Result<ExitCode> {
     let (net, d) = load(&a)?;
-    let pred = net.energies(&d.inputs)?;
-    let sites = if net.spec.is_conv() {
-        (d.inputs.ncols() / 3) as f64
+    let m = eval::evaluate(&net, &d)?;
+    a.out.write(&if json(&a) {
+        serde_json::to_string(&m).expect("numbers") + "\n"
     } else {
-        d.inputs.ncols() as f64
-    };
-    let m = feynn_studies::efnn::bench::metrics(
-        pred.as_slice().unwrap(),
-        d.targets.as_slice().unwrap(),
-        d.targets.mean().unwrap(),
-        sites,
-    );
-    let text = if a.json || a.format == EvalFormat::Json {
-        serde_json::to_string(&m).unwrap() + "\n"
-    } else {
-        format!("{} samples: RMSE {:.4e}, relative {:.4e} (mean predictor {:.4e}), RMSE per site {:.4e}, RMSE/std {:.4}\n", d.len(), m.rmse, m.relative, m.mean_relative, m.rmse_per_site, m.rmse_over_std)
-    };
-    a.out.write(&text)?;
+        eval::metrics_text(&m, d.len())
+    })?;
     Ok(ExitCode::SUCCESS)
 }
 
@@ -286,12 +227,11 @@ fn couplings(c: CouplingsArgs) -> Result<ExitCode> {
         At::Mean => LibAt::Mean,
     };
     let r = read_couplings(&net, &d, &a.data.display().to_string(), route, at)?;
-    let text = if a.json || a.format == EvalFormat::Json {
-        serde_json::to_string(&r.to_json()).unwrap() + "\n"
+    a.out.write(&if json(a) {
+        serde_json::to_string(&r.to_json()).expect("numbers") + "\n"
     } else {
         r.text()
-    };
-    a.out.write(&text)?;
+    })?;
     Ok(ExitCode::SUCCESS)
 }
 

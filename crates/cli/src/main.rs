@@ -8,6 +8,7 @@ mod diagrams;
 mod efnn;
 mod import;
 mod latex;
+mod progress;
 mod sample;
 mod taylor;
 mod theory;
@@ -141,6 +142,7 @@ fn main() -> ExitCode {
             return ExitCode::from(code);
         }
     };
+    progress::install();
     let result = match cli.command {
         Command::Taylor(a) => taylor::run(a),
         Command::Diagrams(a) => diagrams::run(a),

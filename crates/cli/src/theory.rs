@@ -6,7 +6,7 @@ use std::process::ExitCode;
 
 use feynn::{Error, Result};
 use feynn_studies::physics::lattice::{parse_shape, LatticeTheory};
-use feynn_studies::physics::mcmc::{Diagnostics, HmcConfig};
+use feynn_studies::physics::mcmc::HmcConfig;
 
 #[derive(clap::Args)]
 pub struct Args {
@@ -215,29 +215,11 @@ pub fn run(a: Args) -> Result<ExitCode> {
     }
 }
 
-fn io(path: &Path) -> impl FnOnce(std::io::Error) -> Error + '_ {
-    move |e| Error::Io {
+fn write_error(path: &Path) -> impl FnOnce(std::io::Error) -> Error + '_ {
+    move |e| Error::Write {
         path: path.display().to_string(),
         source: e,
     }
-}
-
-fn diagnostics_text(d: &Diagnostics) -> String {
-    format!(
-        "HMC: acceptance {:.3}, step size {:.3}, ≤ {} leapfrog steps; pilot τ_int {:.2} ({}) → thin {}; \
-         returned samples: τ_int {:.2} ({}), ESS {:.0}; {} iterations, {:.1} s",
-        d.acceptance,
-        d.step_size,
-        d.leapfrog_steps,
-        d.tau_pilot,
-        d.tau_pilot_observable,
-        d.thin,
-        d.tau,
-        d.tau_observable,
-        d.ess,
-        d.iterations,
-        d.seconds
-    )
 }
 
 fn sample(a: SampleArgs) -> Result<ExitCode> {
@@ -256,11 +238,12 @@ fn sample(a: SampleArgs) -> Result<ExitCode> {
         t.lambda
     );
     crate::stdout_write(&match a.format {
-        crate::born::ReportFormat::Text => diagnostics_text(&d) + "\n",
+        crate::born::ReportFormat::Text => d.text() + "\n",
         crate::born::ReportFormat::Json => serde_json::to_string_pretty(&d).unwrap() + "\n",
     })?;
     if let Some(p) = &a.json {
-        std::fs::write(p, serde_json::to_string_pretty(&d).unwrap() + "\n").map_err(io(p))?;
+        std::fs::write(p, serde_json::to_string_pretty(&d).unwrap() + "\n")
+            .map_err(write_error(p))?;
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -317,7 +300,7 @@ fn learn_config(
     }
 }
 
-/// The theory and its samples: from --data, or sampled now.
+/// The theory and its samples: from --data, or sampled now (diagnostics on stderr).
 #[cfg(feature = "train")]
 fn obtain(
     theory: &TheoryArgs,
@@ -327,27 +310,13 @@ fn obtain(
     seed: u64,
     quiet: bool,
 ) -> Result<(ndarray::Array2<f64>, Option<LatticeTheory>)> {
-    match data {
-        Some(p) => {
-            let (x, t) = feynn_studies::theory::read_samples(p)?;
-            let t = if theory.overridden() || t.is_none() {
-                let t = theory.theory()?;
-                (t.sites() == x.ncols()).then_some(t)
-            } else {
-                t
-            };
-            let m = samples.min(x.nrows());
-            Ok((x.slice(ndarray::s![..m, ..]).to_owned(), t))
-        }
-        None => {
-            let t = theory.theory()?;
-            let (x, d) = feynn_studies::theory::sample(&t, &hmc.config(samples, seed, !quiet))?;
-            if !quiet {
-                eprintln!("{}", diagnostics_text(&d));
-            }
-            Ok((x, Some(t)))
-        }
+    let cfg = hmc.config(samples, seed, !quiet);
+    let (x, t, d) =
+        feynn_studies::theory::obtain(data, samples, theory.theory(), theory.overridden(), &cfg)?;
+    if let (Some(d), false) = (d, quiet) {
+        eprintln!("{}", d.text());
     }
+    Ok((x, t))
 }
 
 #[cfg(feature = "train")]

@@ -13,12 +13,14 @@
 //! * [`theory`]: learning interacting theories with invertible networks (seed 001).
 //! * [`efnn`]: effective field neural networks and their baselines (seed 002).
 //! * [`plot`]: SVG figures (plotters).
+//! * [`progress`]: progress of long work as a callback (the CLI draws it).
 
 pub mod born;
 pub mod data;
 pub mod efnn;
 pub mod physics;
 pub mod plot;
+pub mod progress;
 pub mod theory;
 #[cfg(feature = "train")]
 pub mod train;

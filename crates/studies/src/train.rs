@@ -515,19 +515,15 @@ pub(crate) fn optimise(
             best_train = train_loss;
             best_params = snapshot()?;
         }
-        if let Some(b) = &bar {
-            b.set_position(epochs_run as u64);
-            b.set_message(format!(
-                "train {train_loss:.3e}  val {val:.3e}  best {best:.3e}@{best_epoch}"
-            ));
-        }
+        bar.set_position(epochs_run as u64);
+        bar.set_message(|| {
+            format!("train {train_loss:.3e}  val {val:.3e}  best {best:.3e}@{best_epoch}")
+        });
         if epoch + 1 - best_epoch >= cfg.patience {
             break;
         }
     }
-    if let Some(b) = bar {
-        b.finish_and_clear();
-    }
+    drop(bar);
     if keep_last_within.is_some_and(|tol| last_val.is_finite() && last_val <= best + tol) {
         return Ok(Optimised {
             epochs_run,
@@ -553,17 +549,6 @@ fn s_row(v: &Array1<f64>) -> ndarray::ArrayView2<'_, f64> {
     v.view().insert_axis(ndarray::Axis(0))
 }
 
-pub(crate) fn progress_bar(cfg: &Config) -> Option<indicatif::ProgressBar> {
-    if !cfg.progress {
-        return None;
-    }
-    let b = indicatif::ProgressBar::new(cfg.epochs as u64);
-    b.set_style(
-        indicatif::ProgressStyle::with_template(
-            "{elapsed_precise} [{bar:30}] epoch {pos}/{len} {msg}",
-        )
-        .unwrap()
-        .progress_chars("=> "),
-    );
-    Some(b)
+pub(crate) fn progress_bar(cfg: &Config) -> crate::progress::Progress {
+    crate::progress::Progress::start(cfg.epochs as u64, "epoch", cfg.progress)
 }

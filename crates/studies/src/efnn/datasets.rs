@@ -9,20 +9,6 @@ use crate::data::Dataset;
 use crate::physics::double_exchange::{uniform_spins, DoubleExchange};
 use crate::physics::spins::{stream_rng, SpinValues, ThreeSpin};
 
-fn bar(len: usize, show: bool, what: &str) -> Option<indicatif::ProgressBar> {
-    show.then(|| {
-        let b = indicatif::ProgressBar::new(len as u64);
-        b.set_style(
-            indicatif::ProgressStyle::with_template(&format!(
-                "{{elapsed_precise}} [{{bar:30}}] {what} {{pos}}/{{len}} (eta {{eta}})"
-            ))
-            .unwrap()
-            .progress_chars("=> "),
-        );
-        b
-    })
-}
-
 /// `samples` rows (configuration, energy) drawn in parallel by `row(k)`, with a progress bar, as
 /// inputs [samples, features] and targets.
 fn rows_in_parallel(
@@ -32,20 +18,16 @@ fn rows_in_parallel(
     what: &str,
     row: impl Fn(usize) -> (Vec<f64>, f64) + Sync,
 ) -> (Array2<f64>, Array1<f64>) {
-    let b = bar(samples, progress, what);
+    let b = crate::progress::Progress::start(samples as u64, what, progress);
     let rows: Vec<(Vec<f64>, f64)> = (0..samples)
         .into_par_iter()
         .map(|k| {
             let r = row(k);
-            if let Some(b) = &b {
-                b.inc(1);
-            }
+            b.inc(1);
             r
         })
         .collect();
-    if let Some(b) = b {
-        b.finish_and_clear();
-    }
+    drop(b);
     let inputs = Array2::from_shape_fn((samples, features), |(r, i)| rows[r].0[i]);
     let targets = Array1::from_iter(rows.iter().map(|r| r.1));
     (inputs, targets)
@@ -126,5 +108,75 @@ pub fn three_spin_from_metadata(meta: &str) -> Option<ThreeSpin> {
         sites,
         triplets,
         couplings,
+    })
+}
+
+/// The benchmark systems of `feynn efnn data`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum System {
+    /// Classical 3-spin infinite-range model, s ∈ {0, 1}.
+    ThreeSpin,
+    /// The same Hamiltonian with s ~ U(−1, 1) (the code's "Heisenberg" benchmark).
+    Continuous,
+    /// Quantum double-exchange model on an N×N torus (exact diagonalisation).
+    DoubleExchange,
+}
+
+/// What to generate: the system, the sample count, its size and the seed.
+#[derive(Clone, Copy, Debug)]
+pub struct DataRequest {
+    /// The system.
+    pub system: System,
+    /// Number of configurations (≥ 1).
+    pub samples: usize,
+    /// Number of spins L of the 3-spin models (≥ 3).
+    pub sites: usize,
+    /// Lattice size N of the double-exchange model (2 ≤ N ≤ 64).
+    pub size: usize,
+    /// Seed of the couplings and configurations.
+    pub seed: u64,
+    /// Report progress (see [`crate::progress`]).
+    pub progress: bool,
+}
+
+/// Generate the data set of a request, refusing sizes the systems do not have.
+pub fn generate(r: &DataRequest) -> feynn::Result<Dataset> {
+    use feynn::Error;
+    if r.samples == 0 {
+        return Err(Error::invalid(
+            "--samples must be at least 1",
+            "e.g. --samples 20000",
+        ));
+    }
+    Ok(match r.system {
+        System::ThreeSpin | System::Continuous => {
+            if r.sites < 3 {
+                return Err(Error::invalid(
+                    format!("--sites {} has no triplet", r.sites),
+                    "use L ≥ 3",
+                ));
+            }
+            let m = ThreeSpin::random(r.sites, 1.0, 2.0, r.seed);
+            let v = if r.system == System::ThreeSpin {
+                SpinValues::Binary
+            } else {
+                SpinValues::Continuous
+            };
+            three_spin(&m, v, r.samples, r.seed, r.progress)
+        }
+        System::DoubleExchange => {
+            if r.size < 2 || r.size > 64 {
+                return Err(Error::invalid(
+                    format!("--size {} is out of range", r.size),
+                    "use 2 ≤ N ≤ 64 (the matrix is 2N² × 2N²)",
+                ));
+            }
+            double_exchange(
+                &DoubleExchange::paper(r.size),
+                r.samples,
+                r.seed,
+                r.progress,
+            )
+        }
     })
 }

@@ -11,6 +11,7 @@
 //!   (Möbius) expansion over all 2^L configurations (the "walsh" route).
 //! * [`taylor`]: the learned couplings as Taylor coefficients at a point (any spins), through
 //!   the same architectures on truncated multivariate series (the "taylor" route).
+//! * [`eval`]: a trained spec against a data set (loading, metrics).
 //! * [`bench`]: the error metrics of the paper and the honest ones (RMSE per site, RMSE/std,
 //!   the predict-the-mean baseline).
 
@@ -18,6 +19,7 @@ pub mod arch;
 pub mod bench;
 pub mod couplings;
 pub mod datasets;
+pub mod eval;
 pub mod forward;
 pub mod plots;
 pub mod readout;

@@ -115,6 +115,27 @@ pub struct Diagnostics {
     pub seconds: f64,
 }
 
+impl Diagnostics {
+    /// One line: acceptance, step size, thinning, τ_int, ESS and time.
+    pub fn text(&self) -> String {
+        format!(
+            "HMC: acceptance {:.3}, step size {:.3}, ≤ {} leapfrog steps; pilot τ_int {:.2} ({}) → thin {}; \
+             returned samples: τ_int {:.2} ({}), ESS {:.0}; {} iterations, {:.1} s",
+            self.acceptance,
+            self.step_size,
+            self.leapfrog_steps,
+            self.tau_pilot,
+            self.tau_pilot_observable,
+            self.thin,
+            self.tau,
+            self.tau_observable,
+            self.ess,
+            self.iterations,
+            self.seconds
+        )
+    }
+}
+
 struct Chain<'a, T: Target> {
     target: &'a T,
     x: Vec<f64>,
@@ -294,23 +315,12 @@ pub fn hmc<T: Target>(
         rng: feynn::random::seeded(cfg.seed),
         gradients: 1,
     };
-    let bar = cfg.progress.then(|| {
-        let b = indicatif::ProgressBar::new((cfg.warmup + cfg.pilot) as u64);
-        b.set_style(
-            indicatif::ProgressStyle::with_template(
-                "{elapsed_precise} [{bar:30}] HMC {pos}/{len} {msg}",
-            )
-            .unwrap()
-            .progress_chars("=> "),
-        );
-        b
-    });
-    let tick = |msg: &str| {
-        if let Some(b) = &bar {
-            b.inc(1);
-            if !msg.is_empty() {
-                b.set_message(msg.to_string());
-            }
+    let bar =
+        crate::progress::Progress::start((cfg.warmup + cfg.pilot) as u64, "HMC", cfg.progress);
+    let tick = |msg: &'static str| {
+        bar.inc(1);
+        if !msg.is_empty() {
+            bar.set_message(|| msg.to_string());
         }
     };
     let steps_for = |eps: f64| ((cfg.path_length / eps).ceil() as usize).clamp(1, 1000);
@@ -364,10 +374,8 @@ pub fn hmc<T: Target>(
         (1.0, "none (no pilot run)".into())
     };
     let thin = cfg.thin.unwrap_or(tau_pilot.ceil() as usize).max(1);
-    if let Some(b) = &bar {
-        b.set_length((cfg.warmup + cfg.pilot + cfg.samples * thin) as u64);
-        b.set_message(format!("thin {thin} (τ ≈ {tau_pilot:.1})"));
-    }
+    bar.set_length((cfg.warmup + cfg.pilot + cfg.samples * thin) as u64);
+    bar.set_message(|| format!("thin {thin} (τ ≈ {tau_pilot:.1})"));
 
     let (mut out, mut energies) = (Vec::with_capacity(cfg.samples), vec![]);
     let mut acc = 0.0;
@@ -377,13 +385,9 @@ pub fn hmc<T: Target>(
             out.push(chain.x.clone());
             energies.push(chain.energy);
         }
-        if let Some(b) = &bar {
-            b.inc(1);
-        }
+        bar.inc(1);
     }
-    if let Some(b) = bar {
-        b.finish_and_clear();
-    }
+    drop(bar);
     let (tau, tau_observable) = slowest_observable(&out, &energies);
     let iterations = cfg.warmup + cfg.pilot + cfg.samples * thin;
     Ok((

@@ -106,6 +106,37 @@ pub fn read_samples(path: &Path) -> Result<(Array2<f64>, Option<LatticeTheory>)>
     Ok((d.inputs, theory))
 }
 
+/// The samples of a study and the theory they are compared with. With a `file` of
+/// [`write_samples`]: its first `at_most` rows, and its own theory unless `overridden` (couplings
+/// given by the user: then `theory`, dropped if its lattice has another size). Without a file:
+/// `cfg.samples` points drawn from `theory` by HMC, with the sampler's diagnostics.
+pub fn obtain(
+    file: Option<&Path>,
+    at_most: usize,
+    theory: Result<LatticeTheory>,
+    overridden: bool,
+    cfg: &HmcConfig,
+) -> Result<(Array2<f64>, Option<LatticeTheory>, Option<Diagnostics>)> {
+    match file {
+        Some(p) => {
+            let (x, t) = read_samples(p)?;
+            let t = if overridden || t.is_none() {
+                let t = theory?;
+                (t.sites() == x.ncols()).then_some(t)
+            } else {
+                t
+            };
+            let m = at_most.min(x.nrows());
+            Ok((x.slice(ndarray::s![..m, ..]).to_owned(), t, None))
+        }
+        None => {
+            let t = theory?;
+            let (x, d) = sample(&t, cfg)?;
+            Ok((x, Some(t), Some(d)))
+        }
+    }
+}
+
 /// Learned vs true tensor of one order.
 #[derive(Debug, Clone, Serialize)]
 pub struct OrderError {
