@@ -273,31 +273,22 @@ fn learn_config(
     seed: u64,
     quiet: bool,
 ) -> feynn_studies::theory::study::LearnConfig {
-    let epochs = t.epochs.unwrap_or(if quick { 100 } else { 300 });
-    feynn_studies::theory::study::LearnConfig {
+    use feynn_studies::theory::{fit::LayerKind, study};
+    let options = study::TrainOptions {
         depth: t.depth,
         kind: match t.layer {
-            LayerArg::Quad => feynn_studies::theory::fit::LayerKind::Quad,
-            LayerArg::Cubic => feynn_studies::theory::fit::LayerKind::Cubic,
+            LayerArg::Quad => LayerKind::Quad,
+            LayerArg::Cubic => LayerKind::Cubic,
         },
-        train: feynn_studies::train::Config {
-            epochs,
-            batch: t.batch,
-            lr: t.lr,
-            lr_end: t.lr * 1e-2,
-            weight_decay: t.weight_decay,
-            val_fraction: 0.1,
-            patience: t.patience.unwrap_or(epochs / 2 + 10),
-            seed,
-            progress: !quiet,
-        },
-        model_samples: if quick {
-            t.model_samples.min(20_000)
-        } else {
-            t.model_samples
-        },
+        epochs: t.epochs,
+        batch: t.batch,
+        lr: t.lr,
+        weight_decay: t.weight_decay,
+        patience: t.patience,
         branch_penalty: t.branch_penalty,
-    }
+        model_samples: t.model_samples,
+    };
+    study::LearnConfig::new(&options, quick, seed, !quiet)
 }
 
 /// The theory and its samples: from --data, or sampled now (diagnostics on stderr).
@@ -366,17 +357,8 @@ fn sweep(mut a: SweepArgs) -> Result<ExitCode> {
             a.sample_counts = vec![1000, 4000];
         }
     }
-    if a.depths.is_empty()
-        || a.sample_counts.is_empty()
-        || a.depths.contains(&0)
-        || a.sample_counts.iter().any(|&m| m < 10)
-    {
-        return Err(Error::invalid(
-            "empty or invalid sweep",
-            "give --depths and --sample-counts as comma-separated positive numbers (≥ 10 samples)",
-        ));
-    }
-    let max = *a.sample_counts.iter().max().unwrap();
+    feynn_studies::theory::study::check_sweep(&a.depths, &a.sample_counts)?;
+    let max = a.sample_counts.iter().copied().max().unwrap_or(10);
     let (x, theory) = obtain(&a.theory, &a.hmc, None, max, a.seed, a.quiet)?;
     let theory = theory.expect("sampled");
     let mut t = a.train;

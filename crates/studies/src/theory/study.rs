@@ -27,6 +27,57 @@ pub struct LearnConfig {
     pub branch_penalty: f64,
 }
 
+/// The user's training options of a learning run; [`LearnConfig::new`] fills in the defaults.
+#[derive(Debug, Clone)]
+pub struct TrainOptions {
+    /// Number of INN layers.
+    pub depth: usize,
+    /// The layer nonlinearity.
+    pub kind: LayerKind,
+    /// Maximum epochs (default 300, quick 100).
+    pub epochs: Option<usize>,
+    /// Minibatch size.
+    pub batch: usize,
+    /// Initial learning rate (cosine schedule down to lr/100).
+    pub lr: f64,
+    /// AdamW weight decay.
+    pub weight_decay: f64,
+    /// Early-stopping patience (default epochs/2 + 10: the held-out likelihood is noisy).
+    pub patience: Option<usize>,
+    /// Weight of the invertible-branch penalty.
+    pub branch_penalty: f64,
+    /// Points drawn from the trained model for its cumulants (at most 20,000 when quick).
+    pub model_samples: usize,
+}
+
+impl LearnConfig {
+    /// The settings of a run from the user's options (`quick`: the small defaults the tests use).
+    pub fn new(t: &TrainOptions, quick: bool, seed: u64, progress: bool) -> LearnConfig {
+        let epochs = t.epochs.unwrap_or(if quick { 100 } else { 300 });
+        LearnConfig {
+            depth: t.depth,
+            kind: t.kind,
+            train: Config {
+                epochs,
+                batch: t.batch,
+                lr: t.lr,
+                lr_end: t.lr * 1e-2,
+                weight_decay: t.weight_decay,
+                val_fraction: 0.1,
+                patience: t.patience.unwrap_or(epochs / 2 + 10),
+                seed,
+                progress,
+            },
+            model_samples: if quick {
+                t.model_samples.min(20_000)
+            } else {
+                t.model_samples
+            },
+            branch_penalty: t.branch_penalty,
+        }
+    }
+}
+
 /// A coupling, true and learned (projected onto the theory's operators).
 #[derive(Debug, Clone, Serialize)]
 pub struct Coupling {
@@ -212,6 +263,21 @@ pub struct SweepCell {
     pub seconds: f64,
 }
 
+/// Refuse an empty sweep, a depth 0 or a sample count below 10 (before anything is sampled).
+pub fn check_sweep(depths: &[usize], sample_counts: &[usize]) -> Result<()> {
+    if depths.is_empty()
+        || sample_counts.is_empty()
+        || depths.contains(&0)
+        || sample_counts.iter().any(|&m| m < 10)
+    {
+        return Err(feynn::Error::invalid(
+            "empty or invalid sweep",
+            "give --depths and --sample-counts as comma-separated positive numbers (≥ 10 samples)",
+        ));
+    }
+    Ok(())
+}
+
 /// Train every (depth, sample count) combination on nested subsets of `x` (the first M rows)
 /// and collect the errors against `theory`.
 pub fn sweep(
@@ -222,6 +288,7 @@ pub fn sweep(
     cfg: &LearnConfig,
     mut on_cell: impl FnMut(&SweepCell),
 ) -> Result<Vec<SweepCell>> {
+    check_sweep(depths, sample_counts)?;
     let mut out = vec![];
     for &m in sample_counts {
         let sub = x.slice(s![..m.min(x.nrows()), ..]).to_owned();
