@@ -959,3 +959,91 @@ fn non_float_tensors_in_a_checkpoint_are_not_a_panic() {
         );
     }
 }
+
+/// `feynn export torch`: the module has the spec's layers and names; a refusal for what PyTorch
+/// cannot be given; and, where PyTorch is installed, the module's forward pass at a point equals
+/// feynn's order-0 coefficient there (the other route is PyTorch's own arithmetic).
+#[test]
+fn export_torch_writes_a_module_whose_forward_is_feynns() {
+    let root = Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../.."));
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("born.py");
+    let spec = root.join("examples/born/born.fnn");
+    ok(
+        root,
+        &[
+            "export",
+            "torch",
+            spec.to_str().unwrap(),
+            "-o",
+            out.to_str().unwrap(),
+        ],
+    );
+    let py = std::fs::read_to_string(&out).unwrap();
+    for want in [
+        "class Born(nn.Sequential)",
+        "nn.Linear(64, 16)",
+        "nn.Linear(16, 16)",
+        "nn.Linear(16, 1)",
+        "born.safetensors",
+    ] {
+        assert!(py.contains(want), "`{want}` missing from\n{py}");
+    }
+    std::fs::write(
+        dir.path().join("sym.fnn"),
+        "model m { input d layer 3 tanh output 1 }",
+    )
+    .unwrap();
+    let e = bad(dir.path(), &["export", "torch", "sym.fnn"]);
+    assert!(e.contains("symbolic widths"), "{e}");
+    let e = bad(dir.path(), &["export", "torch", "missing.fnn"]);
+    assert!(e.contains("missing.fnn"), "{e}");
+
+    let has_torch = Command::new("python3")
+        .args(["-c", "import torch, safetensors"])
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !has_torch {
+        eprintln!("PyTorch or safetensors (Python) not installed: the forward-pass comparison is skipped");
+        return;
+    }
+    let at: Vec<String> = (0..64)
+        .map(|i| format!("{:.3}", 0.01 * (i % 7) as f64 - 0.02))
+        .collect();
+    let at = at.join(",");
+    let json: Value = serde_json::from_str(&ok(
+        root,
+        &[
+            "taylor",
+            spec.to_str().unwrap(),
+            "--order",
+            "0",
+            "--at",
+            &at,
+            "--format",
+            "json",
+        ],
+    ))
+    .unwrap();
+    let feynn_y = json["outputs"][0]["coefficients"][0]["value"]
+        .as_f64()
+        .unwrap();
+    let script = format!(
+        "import importlib.util, torch\n\
+         s = importlib.util.spec_from_file_location('born_mod', {out:?})\n\
+         m = importlib.util.module_from_spec(s); s.loader.exec_module(m)\n\
+         net = m.build()\n\
+         x = torch.tensor([[{at}]], dtype=torch.float64)\n\
+         print(repr(net(x).item()))\n"
+    );
+    let o = Command::new("python3")
+        .args(["-c", &script])
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let torch_y: f64 = String::from_utf8_lossy(&o.stdout).trim().parse().unwrap();
+    assert!(
+        (torch_y - feynn_y).abs() <= 1e-12 * (1.0 + feynn_y.abs()),
+        "torch {torch_y} vs feynn {feynn_y}"
+    );
+}

@@ -7,7 +7,6 @@
 //! at once each get one). Every library error becomes an exception of the `feynn.errors`
 //! hierarchy; a panic becomes `feynn.errors.InternalError`, never a crash of the interpreter.
 
-mod torch;
 #[cfg(feature = "symbolic")]
 use std::collections::BTreeMap;
 use std::collections::HashMap;
@@ -1454,13 +1453,13 @@ impl Core {
                             .fixed_widths()
                             .ok_or_else(|| input("the model has symbolic widths and no weights"))?,
                     };
-                    crate::torch::mlp_module(model, &widths, w, inner.spec.as_deref())
+                    feynn::export::torch::mlp_module(model, &widths, w, inner.spec.as_deref())
                 }
                 Kind::Inn { spec, .. } => {
-                    crate::torch::inn_module(spec, w, inner.spec.as_deref())
+                    feynn::export::torch::inn_module(spec, w, inner.spec.as_deref())
                 }
                 Kind::Efnn(net) => {
-                    crate::torch::efnn_module(&net.spec, w, inner.spec.as_deref())
+                    feynn_studies::torch::efnn_module(&net.spec, w, inner.spec.as_deref())
                 }
             })
         })
@@ -1524,7 +1523,7 @@ fn torch_module_source(
     model: Option<String>,
 ) -> PyResult<String> {
     run(py, move || {
-        lib(crate::torch::module_for_spec(
+        lib(feynn_studies::torch::module_for_spec(
             &label,
             &source,
             base.as_deref(),

@@ -1,5 +1,6 @@
 //! Rendering: every domain result of the library (Taylor series, closed forms, diagrams, the
-//! INN action, check reports) to text, JSON, LaTeX, SymPy and Mathematica. The computing
+//! INN action, check reports) to text, JSON, LaTeX, SymPy and Mathematica, and specs to PyTorch
+//! modules. The computing
 //! layers produce domain types and never import this module.
 
 pub mod action;
@@ -8,6 +9,7 @@ pub mod closed_form;
 pub mod diagrams;
 pub mod inn;
 pub mod latex;
+pub mod torch;
 
 pub use crate::notation::{monomial_latex, monomial_text, output_name};
 pub use crate::numeric::series::{Coefficient, OutputCoefficients, TaylorSeries};

@@ -6,6 +6,7 @@ mod born;
 mod check;
 mod diagrams;
 mod efnn;
+mod export;
 mod import;
 mod latex;
 mod progress;
@@ -43,6 +44,8 @@ enum Command {
     Check(check::Args),
     /// Write a spec for a PyTorch nn.Sequential checkpoint (safetensors, npz) or JSON weights.
     Import(import::Args),
+    /// A spec's model in another framework: `export torch` writes a PyTorch module.
+    Export(export::Args),
     /// The action S = −ln p of an invertible network (`inn` model) to order K, from its weights.
     Action(action::Args),
     /// Draw points from an `inn` model through its inverse network.
@@ -147,6 +150,7 @@ fn main() -> ExitCode {
         Command::Taylor(a) => taylor::run(a),
         Command::Diagrams(a) => diagrams::run(a),
         Command::Import(a) => import::run(a),
+        Command::Export(a) => export::run(a),
         Command::Latex(a) => latex::run(a),
         Command::Check(a) => check::run(a),
         Command::Action(a) => action::run(a),

@@ -13,6 +13,7 @@
 //! * [`theory`]: learning interacting theories with invertible networks (seed 001).
 //! * [`efnn`]: effective field neural networks and their baselines (seed 002).
 //! * [`plot`]: SVG figures (plotters).
+//! * [`torch`]: a spec file's model as a PyTorch module (`feynn export torch`).
 //! * [`progress`]: progress of long work as a callback (the CLI draws it).
 
 pub mod born;
@@ -22,5 +23,6 @@ pub mod physics;
 pub mod plot;
 pub mod progress;
 pub mod theory;
+pub mod torch;
 #[cfg(feature = "train")]
 pub mod train;

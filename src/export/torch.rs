@@ -1,22 +1,22 @@
-//! PyTorch modules for feynn specs (`feynn export torch`, `m.to_torch()` in Python).
+//! PyTorch modules for MLP and INN specs (`feynn export torch`, `m.to_torch()` in Python); the
+//! EFNN module and the dispatch over a spec file's models are `feynn_studies::torch`.
 //!
 //! The generated Python module defines one `nn.Module` class whose `state_dict` names are the
 //! names feynn reads: an MLP is an `nn.Sequential(Linear, act, …, Linear)` (`0.weight`, `0.bias`,
 //! `2.weight`, …, as `feynn import` expects), an invertible network an `nn.Sequential` of
 //! layers with `{l}.weight`, `{l}.bias`, `{l}.alpha`, `{l}.beta` (as `feynn import --kind inn`),
 //! and a fully connected EFNN the blocks `f0.0.weight`, `g1.2.bias`, … and the buffers
-//! `scale.x_mean`, `scale.x_std`, `scale.y` of [`crate::efnn`]. Train it with PyTorch (any
+//! `scale.x_mean`, `scale.x_std`, `scale.y` of `feynn_studies::efnn`. Train it with PyTorch (any
 //! device, `torch.distributed`), save the `state_dict` (safetensors, or `.npz` of numpy
 //! arrays), and read it back with the same spec.
 //!
 //! The module also has a `build(weights=WEIGHTS)` function that creates the network in float64
 //! and loads a weights file (.safetensors, .npz or feynn's .json).
 
-use feynn::dsl::Expr;
-use feynn_studies::efnn::spec::{Arch, EfnnSpec, Geometry};
-use feynn::error::{Error, Result};
-use feynn::model::inn::{InnSpec, Phi};
-use feynn::model::{Activation, Builtin, Model};
+use crate::dsl::Expr;
+use crate::error::{Error, Result};
+use crate::model::inn::{InnSpec, Phi};
+use crate::model::{Activation, Builtin, Model};
 
 /// The Python expression of a built-in activation module.
 fn builtin_module(b: Builtin) -> &'static str {
@@ -76,9 +76,11 @@ pub fn torch_expr(e: &Expr) -> Result<String> {
     })
 }
 
-const HEADER: &str = "import math\n\nimport numpy as np\nimport torch\nimport torch.nn as nn\nimport torch.nn.functional as F\n\n";
+/// The imports every generated module starts with.
+pub const HEADER: &str = "import math\n\nimport numpy as np\nimport torch\nimport torch.nn as nn\nimport torch.nn.functional as F\n\n";
 
-fn class_name(name: &str) -> String {
+/// A Python class name (CamelCase) for a model name.
+pub fn class_name(name: &str) -> String {
     let mut s: String = name
         .split(|c: char| !c.is_ascii_alphanumeric())
         .filter(|p| !p.is_empty())
@@ -96,7 +98,7 @@ fn class_name(name: &str) -> String {
 }
 
 /// The loader shared by every generated module: a weights file into a state_dict of tensors.
-const LOADER: &str = r#"
+pub const LOADER: &str = r#"
 
 def load_weights(path):
     """A weights file (.safetensors, .npz, or feynn's .json) as a dict of float64 tensors."""
@@ -144,7 +146,8 @@ pub fn python_str(s: &str) -> String {
     out
 }
 
-fn build_fn(class: &str, name: &str, weights: Option<&str>, spec: Option<&str>) -> String {
+/// The module's tail: `FEYNN_SPEC`, `MODEL`, `WEIGHTS` and `build(weights=WEIGHTS)`.
+pub fn build_fn(class: &str, name: &str, weights: Option<&str>, spec: Option<&str>) -> String {
     format!(
         "\n\n# The feynn spec this module was written for (feynn.from_torch reads it back).\nFEYNN_SPEC = {}\n{class}.feynn_spec = FEYNN_SPEC\n{class}.feynn_name = {}\nMODEL = {class}\nWEIGHTS = {}\n\n\ndef build(weights=WEIGHTS):\n    \"\"\"The network in float64, with the weights of `weights` (a file or a state_dict) if given.\"\"\"\n    net = {class}().double()\n    if weights is not None:\n        sd = load_weights(weights) if isinstance(weights, (str, bytes)) or hasattr(weights, \"__fspath__\") else weights\n        net.load_state_dict(sd, strict=False)\n    return net\n",
         spec.map_or("None".into(), python_str),
@@ -204,10 +207,9 @@ pub fn mlp_module(
         }
     }
     if uses_sin {
-        extra =
-            "\n\nclass Sin(nn.Module):\n    def forward(self, z):\n        return torch.sin(z)\n"
-                .to_string()
-                + &extra;
+        extra = format!(
+            "\n\nclass Sin(nn.Module):\n    def forward(self, z):\n        return torch.sin(z)\n{extra}"
+        );
     }
     let body: Vec<String> = mods.iter().map(|m| format!("            {m},")).collect();
     Ok(format!(
@@ -333,211 +335,4 @@ class {class}(nn.Sequential):
         name = spec.name,
         body = body.join("\n"),
     ))
-}
-
-/// The Python module of a fully connected EFNN (or one of its baselines).
-pub fn efnn_module(spec: &EfnnSpec, weights: Option<&str>, text: Option<&str>) -> Result<String> {
-    let Geometry::Dense {
-        inputs: l,
-        width: m,
-    } = spec.geometry
-    else {
-        return Err(Error::invalid(
-            format!(
-                "efnn `{}` is convolutional: only fully connected EFNNs are exported to PyTorch",
-                spec.name
-            ),
-            "export a model with `input L width M`",
-        ));
-    };
-    let class = class_name(&spec.name);
-    let n = spec.depth;
-    let mut init = Vec::new();
-    let mut blk = |name: String, fan_in: usize| {
-        init.push(format!("        self.{name} = block({fan_in}, {m})"))
-    };
-    let body: String = match spec.arch {
-        Arch::Efnn => {
-            blk("f0".into(), l);
-            for i in 1..n {
-                blk(format!("f{i}"), m);
-            }
-            for i in 1..=n {
-                blk(format!("g{i}"), l);
-            }
-            format!("        s = s0\n        for i in range(1, {n} + 1):\n            s = getattr(self, f\"g{{i}}\")(s0) * getattr(self, f\"f{{i - 1}}\")(s)\n        return s.sum(1)\n")
-        }
-        Arch::Dnn => {
-            blk("f0".into(), l);
-            for i in 1..n {
-                blk(format!("f{i}"), m);
-            }
-            for i in 1..=n {
-                blk(format!("h{i}"), m);
-            }
-            format!("        s = s0\n        for i in range(1, {n} + 1):\n            s = getattr(self, f\"h{{i}}\")(getattr(self, f\"f{{i - 1}}\")(s))\n        return s.sum(1)\n")
-        }
-        Arch::ResNet => {
-            let proj = m != l;
-            blk("f0".into(), l);
-            for i in 1..n {
-                blk(format!("f{i}"), m);
-            }
-            if proj {
-                init.push(format!("        self.proj = nn.Linear({l}, {m})"));
-            }
-            format!(
-                "        p = {}\n        s = p + self.f0(s0)\n        for i in range(1, {n}):\n            s = s + getattr(self, f\"f{{i}}\")(s)\n        return s.sum(1)\n",
-                if proj { "self.proj(s0)" } else { "s0" }
-            )
-        }
-        Arch::DenseNet => {
-            for i in 1..=n {
-                blk(format!("f{i}"), l + (i - 1) * m);
-            }
-            format!("        feats = [s0]\n        for i in range(1, {n} + 1):\n            feats.append(getattr(self, f\"f{{i}}\")(torch.cat(feats, 1)))\n        return torch.cat(feats, 1).sum(1)\n")
-        }
-    };
-    Ok(format!(
-        r#""""PyTorch module for the feynn efnn `{name}` (arch {arch}; written by feynn; state_dict names as feynn reads them)."""
-{HEADER}
-def block(fan_in, width):
-    """Linear -> tanh -> Linear (names `.0.weight`, `.2.weight`)."""
-    return nn.Sequential(nn.Linear(fan_in, width), nn.Tanh(), nn.Linear(width, width))
-
-
-class Scale(nn.Module):
-    """Input standardisation (x - x_mean) / x_std and output scaling y[0] * raw + y[1]."""
-
-    def __init__(self, inputs):
-        super().__init__()
-        self.register_buffer("x_mean", torch.zeros(inputs))
-        self.register_buffer("x_std", torch.ones(inputs))
-        self.register_buffer("y", torch.tensor([1.0, 0.0]))
-
-
-class {class}(nn.Module):
-    """E(s) of {l} inputs, width {m}, depth {n}."""
-
-    def __init__(self):
-        super().__init__()
-{init}
-        self.scale = Scale({l})
-
-    def raw(self, s0):
-{body}
-    def forward(self, s):
-        s0 = (s - self.scale.x_mean) / self.scale.x_std
-        return self.scale.y[0] * self.raw(s0) + self.scale.y[1]
-{LOADER}{}"#,
-        build_fn(&class, &spec.name, weights, text),
-        name = spec.name,
-        arch = spec.arch.name(),
-        init = init.join("\n"),
-    ))
-}
-
-/// The Python module for the model `name` (default: the first) of spec text: an MLP `model`
-/// (every width concrete), an `inn` or a fully connected `efnn`. Its `WEIGHTS` is the spec's
-/// `weights` file (resolved against `base`), its `FEYNN_SPEC` the spec text.
-pub fn module_for_spec(
-    path: &str,
-    source: &str,
-    base: Option<&std::path::Path>,
-    name: Option<&str>,
-) -> Result<String> {
-    let file = feynn::dsl::parse_spec(path, source)?;
-    let has = |names: Vec<&str>| match name {
-        Some(n) => names.contains(&n),
-        None => !names.is_empty(),
-    };
-    // absolute, so that the module finds the file from any working directory
-    let shown = |p: &std::path::PathBuf| {
-        std::fs::canonicalize(p)
-            .unwrap_or_else(|_| p.clone())
-            .display()
-            .to_string()
-    };
-    if has(file.models.iter().map(|m| m.name.as_str()).collect()) {
-        let models = feynn::model::parse_models(path, source, base)?;
-        let model = feynn::model::select_model(models, name, path)?;
-        let widths = model.fixed_widths().ok_or_else(|| {
-            Error::invalid(
-                format!("model `{}` has symbolic widths", model.name),
-                "a PyTorch module needs a number for every width",
-            )
-        })?;
-        let w = model.weights_file.as_ref().map(shown);
-        return mlp_module(&model, &widths, w.as_deref(), Some(source));
-    }
-    if has(file.inns.iter().map(|m| m.name.as_str()).collect()) {
-        let inns = feynn::model::inn::parse_inns(path, source, base)?;
-        let spec = inns
-            .into_iter()
-            .find(|m| name.is_none_or(|n| m.name == n))
-            .expect("found above");
-        let w = spec.weights_file.as_ref().map(shown);
-        return inn_module(&spec, w.as_deref(), Some(source));
-    }
-    let ast = file
-        .efnns
-        .iter()
-        .find(|m| name.is_none_or(|n| m.name == n))
-        .ok_or_else(|| match name {
-            Some(n) => Error::invalid(
-                format!("{path} has no model `{n}`"),
-                "name a `model`, `inn` or `efnn` of the file",
-            ),
-            None => Error::invalid(format!("{path} defines no model"), "add a `model` block"),
-        })?;
-    let spec = EfnnSpec::from_ast(&file, ast, base)?;
-    let w = spec.weights_file.as_ref().map(shown);
-    efnn_module(&spec, w.as_deref(), Some(source))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn mlp_module_has_sequential_layers_and_the_spec() {
-        let src = "model born { input 4 layer 3 tanh layer 3 sin output 1 sigmoid }";
-        let py = module_for_spec("t.fnn", src, None, None).unwrap();
-        for want in [
-            "class Born(nn.Sequential)",
-            "nn.Linear(4, 3),\n            nn.Tanh(),\n            nn.Linear(3, 3),\n            Sin(),\n            nn.Linear(3, 1),\n            nn.Sigmoid(),",
-            "FEYNN_SPEC = \"model born { input 4",
-            "WEIGHTS = None",
-        ] {
-            assert!(py.contains(want), "{want} not in\n{py}");
-        }
-    }
-
-    #[test]
-    fn refusals_name_the_reason() {
-        let e = module_for_spec(
-            "t.fnn",
-            "model m { input d layer 3 tanh output 1 }",
-            None,
-            None,
-        )
-        .unwrap_err();
-        assert!(e.to_string().contains("symbolic widths"), "{e}");
-        let e = module_for_spec(
-            "t.fnn",
-            "model m { input 2 layer 3 sigma output 1 }",
-            None,
-            None,
-        )
-        .unwrap_err();
-        assert!(e.to_string().contains("generic activation"), "{e}");
-        let src = "efnn c { arch efnn input lattice channels 2 kernel 3 depth 1 }";
-        let e = module_for_spec("t.fnn", src, None, None).unwrap_err();
-        assert!(e.to_string().contains("convolutional"), "{e}");
-    }
-
-    #[test]
-    fn python_strings_escape_quotes_and_newlines() {
-        assert_eq!(python_str("a\"b\\c\nd→"), "\"a\\\"b\\\\c\\nd→\"");
-    }
 }
