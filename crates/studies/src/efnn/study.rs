@@ -11,7 +11,7 @@ use super::bench::{metrics, Metrics};
 use super::datasets;
 use super::forward::EfnnNet;
 use super::plots;
-use super::readout::{compare, compare_walsh, correlation, Expansion};
+use super::readout::{compare, compare_walsh, correlation, CouplingReport, Expansion};
 use super::spec::{Arch, EfnnSpec, Geometry};
 use super::taylor::{compare_taylor, TaylorExpansion, TaylorReport};
 use super::train::EfnnTrainable;
@@ -161,63 +161,129 @@ pub fn compare_three_spin(
     let (tr, te) = split(&data, 0.8);
     let train_mean = tr.targets.mean().unwrap();
     let spin_mean = tr.inputs.mean_axis(ndarray::Axis(0)).unwrap().to_vec();
+    let (rows, best) = train_grid(s, &tr, &te, train_mean, progress)?;
+    let mut md = results_table(&rows, s.continuous);
+    let readouts = if s.continuous {
+        readout_continuous(&best, &model, &spin_mean, out, &mut md)?
+    } else {
+        readout_binary(&best, &model, &spin_mean, out, &mut md)?
+    };
+    error_vs_depth(s, &rows, out)?;
+    let report = serde_json::json!({"settings": s, "train_mean": train_mean,
+        "spin_mean": spin_mean, "rows": rows, "readout": readouts});
+    write_compare(out, &report, &md)?;
+    Ok(report)
+}
+
+/// `compare.json` (the whole report) and `compare.md` (the tables).
+fn write_compare(out: &Path, report: &serde_json::Value, md: &str) -> Result<()> {
+    write(
+        out,
+        "compare.json",
+        &serde_json::to_string_pretty(report).unwrap(),
+    )?;
+    write(out, "compare.md", md)
+}
+
+/// The network of one architecture with the lowest test RMSE, the one whose couplings are read
+/// out.
+struct Best {
+    arch: Arch,
+    rmse: f64,
+    net: EfnnNet,
+}
+
+/// Trains the width × depth × architecture grid on `tr`, tests on `te`; returns a row per
+/// network (in grid order) and the best network of each architecture (in order of appearance).
+fn train_grid(
+    s: &CompareSettings,
+    tr: &Dataset,
+    te: &Dataset,
+    train_mean: f64,
+    progress: bool,
+) -> Result<(Vec<Row>, Vec<Best>)> {
+    let c = cfg(s, progress);
     let mut rows = vec![];
-    let mut best: Vec<(Arch, f64, EfnnNet)> = vec![];
+    let mut best: Vec<Best> = vec![];
     for &w in &s.widths {
         for &d in &s.depths {
             for arch in Arch::ALL {
-                let spec = EfnnSpec::new(
-                    &format!("{}_{w}_{d}", arch.name()),
-                    arch,
-                    Geometry::Dense {
-                        inputs: 15,
-                        width: w,
-                    },
-                    d,
-                )?;
-                if progress {
-                    eprintln!(
-                        "{} M={w} n={d} ({} parameters)",
-                        arch.name(),
-                        spec.parameter_count()
-                    );
+                let (row, net) = train_one(arch, w, d, &c, tr, te, train_mean)?;
+                let rmse = row.test.rmse;
+                match best.iter_mut().find(|b| b.arch == arch) {
+                    Some(b) if b.rmse <= rmse => {}
+                    Some(b) => *b = Best { arch, rmse, net },
+                    None => best.push(Best { arch, rmse, net }),
                 }
-                let (net, rep) = train_net(&spec, &tr, &cfg(s, progress))?;
-                let pred = net.energies(&te.inputs)?;
-                let m = metrics(
-                    pred.as_slice().unwrap(),
-                    te.targets.as_slice().unwrap(),
-                    train_mean,
-                    15.0,
-                );
-                match best.iter_mut().find(|b| b.0 == arch) {
-                    Some(b) if b.1 <= m.rmse => {}
-                    Some(b) => *b = (arch, m.rmse, net),
-                    None => best.push((arch, m.rmse, net)),
-                }
-                rows.push(Row {
-                    arch,
-                    width: w,
-                    depth: d,
-                    parameters: spec.parameter_count(),
-                    test: m,
-                    epochs_run: rep.epochs_run,
-                    seconds: rep.seconds,
-                });
+                rows.push(row);
             }
         }
     }
+    Ok((rows, best))
+}
+
+/// One cell of the grid: a dense network of width `w` and depth `d`, trained and tested.
+fn train_one(
+    arch: Arch,
+    w: usize,
+    d: usize,
+    c: &Config,
+    tr: &Dataset,
+    te: &Dataset,
+    train_mean: f64,
+) -> Result<(Row, EfnnNet)> {
+    let spec = EfnnSpec::new(
+        &format!("{}_{w}_{d}", arch.name()),
+        arch,
+        Geometry::Dense {
+            inputs: 15,
+            width: w,
+        },
+        d,
+    )?;
+    if c.progress {
+        eprintln!(
+            "{} M={w} n={d} ({} parameters)",
+            arch.name(),
+            spec.parameter_count()
+        );
+    }
+    let (net, rep) = train_net(&spec, tr, c)?;
+    let pred = net.energies(&te.inputs)?;
+    let m = metrics(
+        pred.as_slice().unwrap(),
+        te.targets.as_slice().unwrap(),
+        train_mean,
+        15.0,
+    );
+    let row = Row {
+        arch,
+        width: w,
+        depth: d,
+        parameters: spec.parameter_count(),
+        test: m,
+        epochs_run: rep.epochs_run,
+        seconds: rep.seconds,
+    };
+    Ok((row, net))
+}
+
+/// The Markdown table of the test errors, closed by the predict-the-mean baseline and a blank
+/// line. On continuous spins |mean E| ≈ 0, so the relative error is left out and the RMSE
+/// reported, as in the paper (theory note §3.2).
+fn results_table(rows: &[Row], continuous: bool) -> String {
     let mut md = String::new();
     let m0 = &rows[0].test;
-    if s.continuous {
-        // |mean E| ≈ 0 here, so the paper reports the RMSE (theory note §3.2).
+    // RMSE/std(E) of the mean predictor: the test std is RMSE / (RMSE/std) of any row.
+    let mean_over_std = m0.mean_rmse / (m0.rmse / m0.rmse_over_std);
+    if continuous {
         writeln!(
             md,
             "| arch | M | n | parameters | test RMSE | RMSE/std(E) | train s |"
         )
         .unwrap();
         writeln!(md, "|---|---|---|---|---|---|---|").unwrap();
-        for r in &rows {
+        for r in rows {
             writeln!(
                 md,
                 "| {} | {} | {} | {} | {:.4} | {:.4} | {:.0} |",
@@ -234,8 +300,7 @@ pub fn compare_three_spin(
         writeln!(
             md,
             "| mean predictor | – | – | 1 | {:.4} | {:.4} | – |",
-            m0.mean_rmse,
-            m0.mean_rmse / (m0.rmse / m0.rmse_over_std)
+            m0.mean_rmse, mean_over_std
         )
         .unwrap();
     } else {
@@ -245,7 +310,7 @@ pub fn compare_three_spin(
         )
         .unwrap();
         writeln!(md, "|---|---|---|---|---|---|---|---|").unwrap();
-        for r in &rows {
+        for r in rows {
             writeln!(
                 md,
                 "| {} | {} | {} | {} | {:.4} | {:.3} | {:.4} | {:.0} |",
@@ -263,160 +328,241 @@ pub fn compare_three_spin(
         writeln!(
             md,
             "| mean predictor | – | – | 1 | {:.4} | {:.3} | {:.4} | – |",
-            m0.mean_relative,
-            m0.mean_rmse,
-            m0.mean_rmse / (m0.rmse / m0.rmse_over_std)
+            m0.mean_relative, m0.mean_rmse, mean_over_std
         )
         .unwrap();
     }
     writeln!(md).unwrap();
-    // Readout of the best network of each architecture.
-    let label = |arch: &Arch, net: &EfnnNet| {
-        format!(
-            "{} (M={}, n={})",
-            arch.name(),
-            match net.spec.geometry {
-                Geometry::Dense { width, .. } => width,
-                _ => 0,
-            },
-            net.spec.depth
-        )
-    };
+    md
+}
+
+/// `ARCH (M=width, n=depth)`, the row label of a best network.
+fn label(arch: Arch, net: &EfnnNet) -> String {
+    format!(
+        "{} (M={}, n={})",
+        arch.name(),
+        match net.spec.geometry {
+            Geometry::Dense { width, .. } => width,
+            _ => 0,
+        },
+        net.spec.depth
+    )
+}
+
+/// The RMS of the repeated-index Taylor coefficients of degrees 2 and 3.
+fn repeated(r: &TaylorReport) -> (f64, f64) {
+    (r.rms_repeated_by_order[0].1, r.rms_repeated_by_order[1].1)
+}
+
+/// The coupling readout on continuous spins: only the Taylor route applies off the cube.
+/// Appends its table to `md`, draws `couplings.svg` for the EFNN; returns the JSON per
+/// architecture.
+fn readout_continuous(
+    best: &[Best],
+    model: &ThreeSpin,
+    spin_mean: &[f64],
+    out: &Path,
+    md: &mut String,
+) -> Result<serde_json::Map<String, serde_json::Value>> {
+    writeln!(md, "| best of arch | Taylor at 0: corr(J_learned, J) | scale | ‖J_learned − J‖/‖J‖ | at mean: corr | scale | RMS c_i | RMS c_ij | RMS c_ijk | RMS repeated-index, degree 2 / 3 |").unwrap();
+    writeln!(md, "|---|---|---|---|---|---|---|---|---|---|").unwrap();
     let mut readouts = serde_json::Map::new();
-    let mut taylor_md = String::new();
-    if s.continuous {
-        writeln!(md, "| best of arch | Taylor at 0: corr(J_learned, J) | scale | ‖J_learned − J‖/‖J‖ | at mean: corr | scale | RMS c_i | RMS c_ij | RMS c_ijk | RMS repeated-index, degree 2 / 3 |").unwrap();
-        writeln!(md, "|---|---|---|---|---|---|---|---|---|---|").unwrap();
-    } else {
-        writeln!(md, "| best of arch | 3-body corr(J_learned, J) | ‖J_learned − J‖/‖J‖ | RMS 1-body | RMS 2-body | RMS 3-body | RMS ≥4-body (max) |").unwrap();
-        writeln!(md, "|---|---|---|---|---|---|---|").unwrap();
-        writeln!(
-            taylor_md,
-            "| best of arch | route | corr(J_learned, J) | scale | ‖J_learned − J‖/‖J‖ |"
-        )
-        .unwrap();
-        writeln!(taylor_md, "|---|---|---|---|---|").unwrap();
-    }
-    for (arch, _, net) in &best {
-        let (zero, at_mean, taylor_secs) = taylor_pair(net, &model, &spin_mean)?;
-        let rep_t = |r: &TaylorReport| (r.rms_repeated_by_order[0].1, r.rms_repeated_by_order[1].1);
-        if s.continuous {
-            let z = &zero.report;
-            writeln!(
-                md,
-                "| {} | {:.4} | {:.3} | {:.4} | {:.4} | {:.3} | {:.3} | {:.3} | {:.3} | {:.3} / {:.3} |",
-                label(arch, net),
-                z.correlation,
-                z.scale,
-                z.relative_error,
-                at_mean.report.correlation,
-                at_mean.report.scale,
-                z.rms_by_order[1].1,
-                z.rms_by_order[2].1,
-                z.rms_by_order[3].1,
-                rep_t(&zero).0,
-                rep_t(&zero).1,
-            )
-            .unwrap();
-            if *arch == Arch::Efnn {
-                coupling_scatter(
-                    &out.join("couplings.svg"),
-                    &format!(
-                        "Taylor at s=0 vs true J_ijk (EFNN, corr {:.3})",
-                        z.correlation
-                    ),
-                    "learned J_ijk = −∂³E/∂s_i∂s_j∂s_k",
-                    &model.couplings,
-                    &z.learned,
-                )?;
-            }
-            readouts.insert(
-                arch.name().into(),
-                serde_json::json!({"taylor_zero": zero, "taylor_mean": at_mean,
-                    "taylor_seconds": taylor_secs, "width": net.spec.geometry, "depth": net.spec.depth}),
-            );
-            continue;
-        }
-        let t0 = Instant::now();
-        let e = Expansion::of(15, |x| net.energies(x))?;
-        let rep = compare(&e, &model);
-        let secs = t0.elapsed().as_secs_f64();
-        let higher = rep
-            .rms_by_order
-            .iter()
-            .filter(|o| o.0 >= 4)
-            .map(|o| o.1)
-            .fold(0.0, f64::max);
+    for Best { arch, net, .. } in best {
+        let (zero, at_mean, taylor_secs) = taylor_pair(net, model, spin_mean)?;
+        let z = &zero.report;
         writeln!(
             md,
-            "| {} | {:.4} | {:.4} | {:.3} | {:.3} | {:.3} | {:.3} |",
-            label(arch, net),
-            rep.correlation,
-            rep.relative_error,
-            rep.rms_by_order[1].1,
-            rep.rms_by_order[2].1,
-            rep.rms_by_order[3].1,
-            higher
-        )
-        .unwrap();
-        let walsh = compare_walsh(&e, &model);
-        let between = correlation(&walsh.learned, &at_mean.report.learned);
-        for (route, r) in [
-            ("Möbius (exact, s = 0)", &rep),
-            ("Taylor at s = 0", &zero.report),
-            ("Walsh (exact, s = ½)", &walsh),
-            ("Taylor at the mean", &at_mean.report),
-        ] {
-            writeln!(
-                taylor_md,
-                "| {} | {route} | {:.4} | {:.3} | {:.4} |",
-                label(arch, net),
-                r.correlation,
-                r.scale,
-                r.relative_error,
-            )
-            .unwrap();
-        }
-        writeln!(
-            taylor_md,
-            "| {} | corr(Walsh, Taylor at the mean); RMS repeated-index degree 2 / 3 (at the mean) | {between:.4} | {:.3} / {:.3} | |",
-            label(arch, net),
-            rep_t(&at_mean).0,
-            rep_t(&at_mean).1,
+            "| {} | {:.4} | {:.3} | {:.4} | {:.4} | {:.3} | {:.3} | {:.3} | {:.3} | {:.3} / {:.3} |",
+            label(*arch, net),
+            z.correlation,
+            z.scale,
+            z.relative_error,
+            at_mean.report.correlation,
+            at_mean.report.scale,
+            z.rms_by_order[1].1,
+            z.rms_by_order[2].1,
+            z.rms_by_order[3].1,
+            repeated(&zero).0,
+            repeated(&zero).1,
         )
         .unwrap();
         if *arch == Arch::Efnn {
             coupling_scatter(
                 &out.join("couplings.svg"),
-                &format!("learned vs true J_ijk (EFNN, corr {:.3})", rep.correlation),
-                "learned J_ijk = −c_ijk",
-                &model.couplings,
-                &rep.learned,
-            )?;
-            coupling_scatter(
-                &out.join("couplings-taylor.svg"),
                 &format!(
-                    "Taylor at the mean vs true J_ijk (EFNN, corr {:.3})",
-                    at_mean.report.correlation
+                    "Taylor at s=0 vs true J_ijk (EFNN, corr {:.3})",
+                    z.correlation
                 ),
                 "learned J_ijk = −∂³E/∂s_i∂s_j∂s_k",
                 &model.couplings,
-                &at_mean.report.learned,
+                &z.learned,
             )?;
         }
         readouts.insert(
             arch.name().into(),
-            serde_json::json!({"report": rep, "seconds": secs, "walsh": walsh, "taylor_zero": zero,
-                "taylor_mean": at_mean, "taylor_seconds": taylor_secs,
-                "correlation_walsh_taylor_mean": between,
-                "width": net.spec.geometry, "depth": net.spec.depth}),
+            serde_json::json!({"taylor_zero": zero, "taylor_mean": at_mean,
+                "taylor_seconds": taylor_secs, "width": net.spec.geometry, "depth": net.spec.depth}),
         );
     }
-    if !s.continuous {
-        writeln!(md).unwrap();
-        md.push_str(&taylor_md);
+    Ok(readouts)
+}
+
+/// Every readout of one network of 0/1 spins: the exact expansions (Möbius at s = 0, Walsh at
+/// the centre) and the Taylor route at the same two points, so the routes can be checked
+/// against each other.
+struct BinaryReadout {
+    moebius: CouplingReport,
+    /// Seconds of the exact expansion and its Möbius comparison.
+    seconds: f64,
+    walsh: CouplingReport,
+    zero: TaylorReport,
+    at_mean: TaylorReport,
+    taylor_seconds: f64,
+    /// corr(Walsh, Taylor at the mean): two routes to the derivatives near the cube's centre.
+    between: f64,
+}
+
+impl BinaryReadout {
+    fn of(net: &EfnnNet, model: &ThreeSpin, spin_mean: &[f64]) -> Result<BinaryReadout> {
+        let (zero, at_mean, taylor_seconds) = taylor_pair(net, model, spin_mean)?;
+        let t0 = Instant::now();
+        let e = Expansion::of(15, |x| net.energies(x))?;
+        let moebius = compare(&e, model);
+        let seconds = t0.elapsed().as_secs_f64();
+        let walsh = compare_walsh(&e, model);
+        let between = correlation(&walsh.learned, &at_mean.report.learned);
+        Ok(BinaryReadout {
+            moebius,
+            seconds,
+            walsh,
+            zero,
+            at_mean,
+            taylor_seconds,
+            between,
+        })
     }
+
+    fn to_json(&self, net: &EfnnNet) -> serde_json::Value {
+        serde_json::json!({"report": self.moebius, "seconds": self.seconds, "walsh": self.walsh,
+            "taylor_zero": self.zero, "taylor_mean": self.at_mean,
+            "taylor_seconds": self.taylor_seconds,
+            "correlation_walsh_taylor_mean": self.between,
+            "width": net.spec.geometry, "depth": net.spec.depth})
+    }
+}
+
+/// The coupling readout on 0/1 spins. Appends two tables to `md` (the Möbius couplings by body
+/// order, then the four routes side by side), draws `couplings.svg` and `couplings-taylor.svg`
+/// for the EFNN; returns the JSON per architecture.
+fn readout_binary(
+    best: &[Best],
+    model: &ThreeSpin,
+    spin_mean: &[f64],
+    out: &Path,
+    md: &mut String,
+) -> Result<serde_json::Map<String, serde_json::Value>> {
+    writeln!(md, "| best of arch | 3-body corr(J_learned, J) | ‖J_learned − J‖/‖J‖ | RMS 1-body | RMS 2-body | RMS 3-body | RMS ≥4-body (max) |").unwrap();
+    writeln!(md, "|---|---|---|---|---|---|---|").unwrap();
+    let mut routes_md = String::new();
+    writeln!(
+        routes_md,
+        "| best of arch | route | corr(J_learned, J) | scale | ‖J_learned − J‖/‖J‖ |"
+    )
+    .unwrap();
+    writeln!(routes_md, "|---|---|---|---|---|").unwrap();
+    let mut readouts = serde_json::Map::new();
+    for Best { arch, net, .. } in best {
+        let r = BinaryReadout::of(net, model, spin_mean)?;
+        binary_rows(&label(*arch, net), &r, md, &mut routes_md);
+        if *arch == Arch::Efnn {
+            binary_scatters(&r, model, out)?;
+        }
+        readouts.insert(arch.name().into(), r.to_json(net));
+    }
+    writeln!(md).unwrap();
+    md.push_str(&routes_md);
+    Ok(readouts)
+}
+
+/// One network's row of the Möbius table (`md`) and its rows of the routes table (`routes_md`).
+fn binary_rows(label: &str, r: &BinaryReadout, md: &mut String, routes_md: &mut String) {
+    let m = &r.moebius;
+    let higher = m
+        .rms_by_order
+        .iter()
+        .filter(|o| o.0 >= 4)
+        .map(|o| o.1)
+        .fold(0.0, f64::max);
+    writeln!(
+        md,
+        "| {label} | {:.4} | {:.4} | {:.3} | {:.3} | {:.3} | {:.3} |",
+        m.correlation,
+        m.relative_error,
+        m.rms_by_order[1].1,
+        m.rms_by_order[2].1,
+        m.rms_by_order[3].1,
+        higher
+    )
+    .unwrap();
+    for (route, c) in [
+        ("Möbius (exact, s = 0)", m),
+        ("Taylor at s = 0", &r.zero.report),
+        ("Walsh (exact, s = ½)", &r.walsh),
+        ("Taylor at the mean", &r.at_mean.report),
+    ] {
+        writeln!(
+            routes_md,
+            "| {label} | {route} | {:.4} | {:.3} | {:.4} |",
+            c.correlation, c.scale, c.relative_error,
+        )
+        .unwrap();
+    }
+    writeln!(
+        routes_md,
+        "| {label} | corr(Walsh, Taylor at the mean); RMS repeated-index degree 2 / 3 (at the mean) | {:.4} | {:.3} / {:.3} | |",
+        r.between,
+        repeated(&r.at_mean).0,
+        repeated(&r.at_mean).1,
+    )
+    .unwrap();
+}
+
+/// The EFNN's learned against true couplings on 0/1 spins: the exact (Möbius) route in
+/// `couplings.svg`, the Taylor route at the mean in `couplings-taylor.svg`.
+fn binary_scatters(r: &BinaryReadout, model: &ThreeSpin, out: &Path) -> Result<()> {
+    coupling_scatter(
+        &out.join("couplings.svg"),
+        &format!(
+            "learned vs true J_ijk (EFNN, corr {:.3})",
+            r.moebius.correlation
+        ),
+        "learned J_ijk = −c_ijk",
+        &model.couplings,
+        &r.moebius.learned,
+    )?;
+    coupling_scatter(
+        &out.join("couplings-taylor.svg"),
+        &format!(
+            "Taylor at the mean vs true J_ijk (EFNN, corr {:.3})",
+            r.at_mean.report.correlation
+        ),
+        "learned J_ijk = −∂³E/∂s_i∂s_j∂s_k",
+        &model.couplings,
+        &r.at_mean.report.learned,
+    )
+}
+
+/// `error-vs-depth.svg`: the test error against depth at the largest width, one line per
+/// architecture (RMSE on continuous spins, relative error on 0/1 spins, as in the table).
+fn error_vs_depth(s: &CompareSettings, rows: &[Row], out: &Path) -> Result<()> {
     let wmax = *s.widths.iter().max().unwrap();
+    let error = |r: &Row| {
+        if s.continuous {
+            r.test.rmse
+        } else {
+            r.test.relative
+        }
+    };
     let series: Vec<(String, Vec<(f64, f64)>)> = Arch::ALL
         .iter()
         .map(|a| {
@@ -424,51 +570,32 @@ pub fn compare_three_spin(
                 format!("{} (M={wmax})", a.name()),
                 rows.iter()
                     .filter(|r| r.arch == *a && r.width == wmax)
-                    .map(|r| {
-                        (
-                            r.depth as f64,
-                            if s.continuous {
-                                r.test.rmse
-                            } else {
-                                r.test.relative
-                            },
-                        )
-                    })
+                    .map(|r| (r.depth as f64, error(r)))
                     .collect(),
             )
         })
         .collect();
-    if s.continuous {
-        plots::lines(
-            &out.join("error-vs-depth.svg"),
-            "continuous 3-spin model: test RMSE vs depth",
-            "depth n",
-            "RMSE",
-            &series,
-        )?;
+    let (title, ydesc) = if s.continuous {
+        ("continuous 3-spin model: test RMSE vs depth", "RMSE")
     } else {
-        plots::lines(
-            &out.join("error-vs-depth.svg"),
+        (
             "3-spin model: test relative error vs depth",
-            "depth n",
             "√MSE / |mean E|",
-            &series,
-        )?;
-    }
-    let report = serde_json::json!({"settings": s, "train_mean": train_mean,
-        "spin_mean": spin_mean, "rows": rows, "readout": readouts});
-    write(
-        out,
-        "compare.json",
-        &serde_json::to_string_pretty(&report).unwrap(),
-    )?;
-    write(out, "compare.md", &md)?;
-    Ok(report)
+        )
+    };
+    plots::lines(
+        &out.join("error-vs-depth.svg"),
+        title,
+        "depth n",
+        ydesc,
+        &series,
+    )
 }
 
+/// Writes `text` to `dir/name`; a failure is an [`Error::Write`] naming the file.
 fn write(dir: &Path, name: &str, text: &str) -> Result<()> {
     let p = dir.join(name);
-    std::fs::write(&p, text).map_err(|e| Error::Io {
+    std::fs::write(&p, text).map_err(|e| Error::Write {
         path: p.display().to_string(),
         source: e,
     })
