@@ -191,3 +191,96 @@ fn bad_born_input_is_an_error() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("no array `born1`"));
 }
+
+/// `--seeds K`: K runs, their rows in seeds.json, and statistics that are those of the rows
+/// (recomputed here); exit 0 or 1 by the significance verdict, never 2.
+#[test]
+fn seeds_report_statistics_of_their_runs() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = feynn(
+        &[
+            "born",
+            "data",
+            "--samples",
+            "3000",
+            "--seed",
+            "3",
+            "-o",
+            "d.npz",
+            "--quiet",
+        ],
+        dir.path(),
+    );
+    assert!(out.status.success());
+    let out = feynn(
+        &[
+            "born",
+            "iterate",
+            "--data",
+            "d.npz",
+            "--quick",
+            "--quiet",
+            "--epochs",
+            "60",
+            "--seeds",
+            "3",
+            "--seed",
+            "11",
+            "--out-dir",
+            "s",
+        ],
+        dir.path(),
+    );
+    let table = String::from_utf8_lossy(&out.stdout);
+    let code = out.status.code();
+    assert!(
+        matches!(code, Some(0) | Some(1)),
+        "{code:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let r: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.path().join("s/seeds.json")).unwrap())
+            .unwrap();
+    let runs = r["runs"].as_array().unwrap();
+    assert_eq!(runs.len(), 3);
+    let seeds: Vec<u64> = runs.iter().map(|x| x["seed"].as_u64().unwrap()).collect();
+    assert_eq!(seeds, [11, 12, 13]);
+    for key in ["h1", "h2", "gradient_error"] {
+        let v: Vec<f64> = runs.iter().map(|x| x[key].as_f64().unwrap()).collect();
+        let mean = v.iter().sum::<f64>() / 3.0;
+        let std = (v.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / 2.0).sqrt();
+        assert!(
+            (r[key]["mean"].as_f64().unwrap() - mean).abs() < 1e-12,
+            "{key}"
+        );
+        assert!(
+            (r[key]["std"].as_f64().unwrap() - std).abs() < 1e-12,
+            "{key}"
+        );
+        assert!((r[key]["se"].as_f64().unwrap() - std / 3f64.sqrt()).abs() < 1e-12);
+    }
+    let d: Vec<f64> = runs
+        .iter()
+        .map(|x| x["h1"].as_f64().unwrap() - x["h2"].as_f64().unwrap())
+        .collect();
+    let dm = d.iter().sum::<f64>() / 3.0;
+    let dse = (d.iter().map(|x| (x - dm).powi(2)).sum::<f64>() / 2.0).sqrt() / 3f64.sqrt();
+    let t = r["t_statistic"].as_f64().unwrap();
+    assert!(
+        (t - dm / dse).abs() < 1e-9 * t.abs().max(1.0),
+        "t {t} vs {}",
+        dm / dse
+    );
+    assert_eq!(r["h2_better_significant"].as_bool().unwrap(), t > 3.0);
+    assert_eq!(code == Some(0), t > 3.0);
+    assert!(r["provenance"]["feynn_version"].is_string());
+    assert!(table.contains("H₁ − H₂ (paired)"), "{table}");
+    // a zero seed count is bad input
+    let out = feynn(
+        &[
+            "born", "iterate", "--data", "d.npz", "--quick", "--quiet", "--seeds", "0",
+        ],
+        dir.path(),
+    );
+    assert_eq!(out.status.code(), Some(2));
+}

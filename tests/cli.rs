@@ -1004,7 +1004,9 @@ fn export_torch_writes_a_module_whose_forward_is_feynns() {
         .output()
         .is_ok_and(|o| o.status.success());
     if !has_torch {
-        eprintln!("PyTorch or safetensors (Python) not installed: the forward-pass comparison is skipped");
+        eprintln!(
+            "PyTorch or safetensors (Python) not installed: the forward-pass comparison is skipped"
+        );
         return;
     }
     let at: Vec<String> = (0..64)

@@ -14,6 +14,7 @@
 //! * [`efnn`]: effective field neural networks and their baselines (seed 002).
 //! * [`plot`]: SVG figures (plotters).
 //! * [`torch`]: a spec file's model as a PyTorch module (`feynn export torch`).
+//! * [`provenance`]: the version, machine and time a study report records.
 //! * [`progress`]: progress of long work as a callback (the CLI draws it).
 
 pub mod born;
@@ -22,6 +23,7 @@ pub mod efnn;
 pub mod physics;
 pub mod plot;
 pub mod progress;
+pub mod provenance;
 pub mod theory;
 pub mod torch;
 #[cfg(feature = "train")]

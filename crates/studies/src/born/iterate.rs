@@ -137,6 +137,8 @@ pub struct IterateReport {
     pub heldout: Heldout,
     pub claims: Claims,
     pub seconds: f64,
+    /// Version, machine and start time of the run.
+    pub provenance: crate::provenance::Provenance,
 }
 
 /// The spec text of the networks: N inputs, the hidden widths, one linear output.
@@ -226,6 +228,7 @@ pub fn iterate(
     log: &dyn Fn(&str),
 ) -> Result<IterateReport> {
     let t0 = Instant::now();
+    let provenance = crate::provenance::Provenance::now();
     if !(1..=3).contains(&s.iterations) {
         return Err(Error::invalid(
             format!("--iterations {} is out of range", s.iterations),
@@ -396,6 +399,7 @@ pub fn iterate(
         heldout,
         claims,
         seconds: t0.elapsed().as_secs_f64(),
+        provenance,
     })
 }
 

@@ -146,3 +146,7 @@ mod iterate;
 pub use artifacts::{write_artifacts, Artifacts};
 #[cfg(feature = "train")]
 pub use iterate::*;
+#[cfg(feature = "train")]
+mod seeds;
+#[cfg(feature = "train")]
+pub use seeds::{iterate_seeds, seeds_table, SeedRow, SeedsReport, Summary};
