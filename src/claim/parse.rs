@@ -399,21 +399,7 @@ fn rule_name(r: &Rule) -> &'static str {
 }
 
 fn pest_message(text: &str, e: pest::error::Error<Rule>) -> (Span, String) {
-    use pest::error::{ErrorVariant, InputLocation};
-    let span = match e.location {
-        InputLocation::Pos(p) => (p, (p + 1).min(text.len()).max(p)),
-        InputLocation::Span((a, b)) => (a, b),
-    };
-    let msg = match &e.variant {
-        ErrorVariant::ParsingError { positives, .. } if !positives.is_empty() => {
-            let mut pos: Vec<&str> = positives.iter().map(rule_name).collect();
-            pos.dedup();
-            format!("expected {}", pos.join(", or "))
-        }
-        ErrorVariant::CustomError { message } => message.clone(),
-        _ => "syntax error".into(),
-    };
-    (span, msg)
+    crate::dsl::pest_error::span_and_message(text.len(), &e, |r| rule_name(r).to_string())
 }
 
 #[cfg(test)]

@@ -6,6 +6,7 @@
 
 pub mod expr;
 mod parser;
+pub(crate) mod pest_error;
 pub mod pratt;
 
 pub use expr::Expr;

@@ -480,29 +480,7 @@ fn rule_name(r: &Rule) -> String {
 }
 
 fn pest_error(file: &SpecFile, e: pest::error::Error<Rule>) -> SpecError {
-    use pest::error::{ErrorVariant, InputLocation};
-    let span = match e.location {
-        InputLocation::Pos(p) => (p, (p + 1).min(file.source.len()).max(p)),
-        InputLocation::Span((a, b)) => (a, b),
-    };
-    let message = match &e.variant {
-        ErrorVariant::ParsingError {
-            positives,
-            negatives,
-        } => {
-            let mut pos: Vec<String> = positives.iter().map(rule_name).collect();
-            pos.dedup();
-            if !pos.is_empty() {
-                format!("expected {}", pos.join(", or "))
-            } else if !negatives.is_empty() {
-                let neg: Vec<String> = negatives.iter().map(rule_name).collect();
-                format!("unexpected {}", neg.join(", "))
-            } else {
-                "syntax error".into()
-            }
-        }
-        ErrorVariant::CustomError { message } => message.clone(),
-    };
+    let (span, message) = super::pest_error::span_and_message(file.source.len(), &e, rule_name);
     let found = file
         .source
         .get(span.0..)
