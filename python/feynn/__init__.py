@@ -408,17 +408,22 @@ class Model:
 
     __call__ = forward
 
-    def plan(self, order, memory_limit=DEFAULT_MEMORY_LIMIT) -> Plan:
-        """The monomial basis of ``order``, built once (raises :class:`TooLarge` if it would not
-        fit ``memory_limit`` bytes). ``taylor`` keeps one per order anyway; a plan with its own
-        ``memory_limit`` is passed as ``taylor(order, at, plan=p)``."""
-        return self._core.plan(int(order), float(memory_limit))
+    def plan(self, order, memory_limit=DEFAULT_MEMORY_LIMIT, engine="auto") -> Plan:
+        """A prepared expansion of ``order``: the engine (``"auto"``: the cost model's choice;
+        ``"diagrams"``, ``"jets"``, ``"series"``) and its monomial basis, built once (raises
+        :class:`TooLarge` if it would not fit ``memory_limit`` bytes). ``taylor`` keeps one per
+        order anyway; pass one as ``taylor(order, at, plan=p)``, or a name as ``plan="jets"``."""
+        return self._core.plan(int(order), float(memory_limit), str(engine))
 
     def taylor(self, order, at=None, plan=None, memory_limit=DEFAULT_MEMORY_LIMIT) -> Taylor:
         """Taylor coefficients c_α = ∂^α y/α! with |α| ≤ order at ``at`` (None: the origin;
-        shape (d,): one point; (P, d): a batch, computed on all cores)."""
+        shape (d,): one point; (P, d): a batch, computed on all cores). ``plan``: a
+        :meth:`plan`, or the name of an engine plan (``"auto"``, ``"diagrams"``, ``"jets"``,
+        ``"series"``)."""
         if isinstance(order, bool) or not isinstance(order, (int, np.integer)) or order < 0:
             raise InputError(f"order must be a non-negative integer, got {order!r}")
+        if isinstance(plan, str):
+            plan = self.plan(order, memory_limit, engine=plan)
         return self._core.taylor(int(order), _array(at), plan, float(memory_limit))
 
     def state_dict(self) -> dict:

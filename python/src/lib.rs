@@ -29,7 +29,7 @@ use feynn::model::inn::{Inn, InnSpec, Scalar};
 use feynn::model::weights::{Tensor, TensorStore};
 use feynn::model::{Model, Network};
 use feynn::numeric::action::{action, multinomial, ActionOptions};
-use feynn::numeric::{Basis, Expander, DEFAULT_MEMORY_LIMIT};
+use feynn::numeric::{Basis, Expander, Options, Plan as Engine, DEFAULT_MEMORY_LIMIT};
 
 // ---------------------------------------------------------------------------------------------
 // Errors
@@ -102,7 +102,14 @@ impl From<feynn::Error> for Raise {
                 predicted, limit, ..
             } => Raise::new("TooLarge", text)
                 .attr("predicted", predicted.clone())
-                .attr("limit", limit.clone()),
+                // the library names the CLI flag; in Python the limit is `memory_limit=`
+                .attr("limit", limit.trim_end_matches(" (--memory-limit)").to_string()),
+            E::MissingTensor { path, tensor, .. } | E::NonFinite { path, tensor, .. } => {
+                Raise::new("WeightsError", text)
+                    .attr("path", path.clone())
+                    .attr("tensor", tensor.clone())
+            }
+            E::Write { path, .. } => Raise::new("FileError", text).attr("path", path.clone()),
             E::Invalid(..) => Raise::new("InputError", text),
         };
         r.attrs.push(("help", help));
@@ -157,10 +164,14 @@ enum Kind {
     Efnn(EfnnNet),
 }
 
-/// A monomial basis of one order, shared by the calls of that order.
+/// A prepared expansion of one order: the engine plan and its monomial basis, shared by the
+/// calls of that order.
 struct PlanCore {
     order: usize,
     memory_limit: f64,
+    /// The plan asked for (`auto`: the cost model's choice per call) and the one it chose.
+    engine: Engine,
+    chosen: Engine,
     monomials: Arc<Vec<Vec<u32>>>,
     /// Bases not in use (a call takes one, or builds one if all are in use, and returns it).
     pool: Mutex<Vec<Basis>>,
@@ -171,7 +182,7 @@ struct Inner {
     kind: Kind,
     /// The spec text, where the model came from text or a state dict.
     spec: Option<String>,
-    plans: Mutex<HashMap<(usize, u64), Arc<PlanCore>>>,
+    plans: Mutex<HashMap<(usize, u64, Engine), Arc<PlanCore>>>,
 }
 
 impl Inner {
@@ -227,21 +238,25 @@ impl Inner {
             },
         }
     }
-    fn plan(&self, order: usize, memory_limit: f64) -> Res<Arc<PlanCore>> {
+    fn plan(&self, order: usize, memory_limit: f64, engine: Engine) -> Res<Arc<PlanCore>> {
         let net = self.net()?;
-        let key = (order, memory_limit.to_bits());
+        let key = (order, memory_limit.to_bits(), engine);
         if let Some(p) = self.plans.lock().unwrap().get(&key) {
             return Ok(p.clone());
         }
-        let width = net.widths().into_iter().max().unwrap_or(1);
-        // a concrete activation is needed everywhere (the generic σ has no numbers)
-        for a in net.activations.iter().flatten() {
-            lib(a.derivatives(0.0, 0))?;
-        }
-        let basis = lib(Basis::new(net.inputs(), order, width, memory_limit))?;
+        // the library checks the activations, the memory and work budgets and builds the basis
+        let opts = Options {
+            order,
+            memory_limit,
+        };
+        let ex = lib(Expander::with_plan(net, &opts, engine))?;
+        let chosen = ex.plan();
+        let basis = ex.into_basis();
         let p = Arc::new(PlanCore {
             order,
             memory_limit,
+            engine,
+            chosen,
             monomials: Arc::new(basis.monomials.clone()),
             pool: Mutex::new(vec![basis]),
         });
@@ -703,11 +718,18 @@ impl Plan {
     fn size(&self) -> usize {
         self.core.monomials.len()
     }
+    /// The plan the cost model chose (or the one asked for): diagrams, jets or series.
+    #[getter]
+    fn engine(&self) -> &'static str {
+        self.core.chosen.name()
+    }
     fn __repr__(&self) -> String {
         format!(
-            "<feynn Plan: order {}, {} monomials>",
+            "<feynn Plan: order {}, {} monomials, {} ({} asked)>",
             self.core.order,
-            self.core.monomials.len()
+            self.core.monomials.len(),
+            self.core.chosen.name(),
+            self.core.engine.name()
         )
     }
 }
@@ -958,12 +980,18 @@ impl Core {
     }
 
     /// A prepared expansion of this order (reused by every `taylor` call of the order).
-    #[pyo3(signature = (order, memory_limit=DEFAULT_MEMORY_LIMIT))]
-    fn plan(&self, py: Python<'_>, order: usize, memory_limit: f64) -> PyResult<Plan> {
+    #[pyo3(signature = (order, memory_limit=DEFAULT_MEMORY_LIMIT, engine="auto"))]
+    fn plan(&self, py: Python<'_>, order: usize, memory_limit: f64, engine: &str) -> PyResult<Plan> {
+        let engine = Engine::from_name(engine).ok_or_else(|| {
+            input(format!(
+                "unknown plan `{engine}`\nhelp: use \"auto\", \"diagrams\", \"jets\" or \"series\""
+            ))
+            .into_py(py)
+        })?;
         let inner = self.inner.clone();
         run(py, move || {
             Ok(Plan {
-                core: inner.plan(order, memory_limit)?,
+                core: inner.plan(order, memory_limit, engine)?,
             })
         })
     }
@@ -1000,23 +1028,20 @@ impl Core {
             let net = inner.net()?;
             let plan = match plan {
                 Some(p) => p,
-                None => inner.plan(order, memory_limit)?,
+                None => inner.plan(order, memory_limit, Engine::Auto)?,
             };
             let basis = plan.pool.lock().unwrap().pop();
-            let basis = match basis {
-                Some(b) => b,
-                None => {
-                    let width = net.widths().into_iter().max().unwrap_or(1);
-                    lib(Basis::new(net.inputs(), order, width, plan.memory_limit))?
-                }
+            let opts = Options {
+                order,
+                memory_limit: plan.memory_limit,
             };
-            let ex = Expander { net, basis };
+            let ex = lib(Expander::with_plan_reusing(net, &opts, plan.engine, basis))?;
             let res = if pts.len() == 1 {
                 ex.expand(&pts[0]).map(|e| vec![e])
             } else {
                 ex.expand_many(&pts)
             };
-            plan.pool.lock().unwrap().push(ex.basis);
+            plan.pool.lock().unwrap().push(ex.into_basis());
             let exps = lib(res)?;
             let (o, m) = (net.outputs(), plan.monomials.len());
             let mut values = Array3::<f64>::zeros((exps.len(), o, m));

@@ -83,6 +83,19 @@ impl<'a> Expander<'a> {
     /// An expander on a given plan (`Plan::Auto`: the cost model's choice). Refuses before
     /// allocating when the plan's predicted memory exceeds `opts.memory_limit`.
     pub fn with_plan(net: &'a Network, opts: &Options, plan: Plan) -> Result<Expander<'a>> {
+        Self::with_plan_reusing(net, opts, plan, None)
+    }
+
+    /// As [`Expander::with_plan`], reusing the basis of an earlier expander of the same input
+    /// count and order ([`Expander::into_basis`]) instead of building it again: the product
+    /// table of the series plan is the costly part of a small expansion. A basis that does not
+    /// fit (other d or order, or no product table where the plan needs one) is rebuilt.
+    pub fn with_plan_reusing(
+        net: &'a Network,
+        opts: &Options,
+        plan: Plan,
+        basis: Option<Basis>,
+    ) -> Result<Expander<'a>> {
         // A concrete activation is needed everywhere (the generic σ has no numbers).
         for a in net.activations.iter().flatten() {
             a.derivatives(0.0, 0)?;
@@ -125,9 +138,14 @@ impl<'a> Expander<'a> {
             work,
             "lower --order, or expand in fewer inputs",
         )?;
-        let basis = match estimate.plan {
-            Plan::Series => Basis::new(net.inputs(), opts.order, width, opts.memory_limit)?,
-            _ => Basis::layout(net.inputs(), opts.order),
+        let series = estimate.plan == Plan::Series;
+        let reusable = basis.filter(|b| {
+            b.d == net.inputs() && b.order == opts.order && (!series || b.has_products())
+        });
+        let basis = match (reusable, series) {
+            (Some(b), _) => b,
+            (None, true) => Basis::new(net.inputs(), opts.order, width, opts.memory_limit)?,
+            (None, false) => Basis::layout(net.inputs(), opts.order),
         };
         let jets = match estimate.plan {
             Plan::Jets => Some(jets::Jets::new(net.inputs(), opts.order)),
@@ -139,6 +157,11 @@ impl<'a> Expander<'a> {
             estimate,
             jets,
         })
+    }
+
+    /// The expander's basis, to be reused by [`Expander::with_plan_reusing`].
+    pub fn into_basis(self) -> Basis {
+        self.basis
     }
 
     /// The concrete plan this expander runs.
