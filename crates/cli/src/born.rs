@@ -3,7 +3,7 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use feynn::{Error, Result};
+use feynn::Result;
 use feynn_studies::born::{generate, DataSettings};
 use feynn_studies::physics::families::Family;
 
@@ -147,21 +147,7 @@ pub fn run(a: Args) -> Result<ExitCode> {
 }
 
 fn data(a: DataArgs) -> Result<ExitCode> {
-    let families: Vec<Family> = if a.family.iter().any(|f| f == "all") {
-        Family::ALL.to_vec()
-    } else {
-        a.family
-            .iter()
-            .map(|f| {
-                Family::parse(f.trim()).ok_or_else(|| {
-                    Error::invalid(
-                        format!("unknown potential family `{f}`"),
-                        "families: steps, gaussian, yukawa, square, mix, all",
-                    )
-                })
-            })
-            .collect::<Result<_>>()?
-    };
+    let families = Family::parse_list(&a.family)?;
     let s = DataSettings {
         steps: a.steps,
         range: a.range,
@@ -196,7 +182,7 @@ fn data(a: DataArgs) -> Result<ExitCode> {
 
 #[cfg(not(feature = "train"))]
 fn iterate(_: IterateArgs) -> Result<ExitCode> {
-    Err(Error::invalid(
+    Err(feynn::Error::invalid(
         "`feynn born iterate` trains networks, and this feynn was built without training",
         "build with `--features train`",
     ))
@@ -288,21 +274,12 @@ fn iterate_seeds(
     log: &dyn Fn(&str),
 ) -> Result<ExitCode> {
     let rep = feynn_studies::born::iterate_seeds(data, range, s, a.seeds, log)?;
-    let json = serde_json::to_string_pretty(&rep).expect("numbers and strings") + "\n";
     if let Some(dir) = &a.out_dir {
-        std::fs::create_dir_all(dir).map_err(|e| Error::Io {
-            path: dir.display().to_string(),
-            source: e,
-        })?;
-        let p = dir.join("seeds.json");
-        std::fs::write(&p, &json).map_err(|e| Error::Write {
-            path: p.display().to_string(),
-            source: e,
-        })?;
+        feynn_studies::born::write_seeds(dir, &rep)?;
     }
     a.out.write(&match a.format {
         ReportFormat::Text => feynn_studies::born::seeds_table(&rep),
-        ReportFormat::Json => json,
+        ReportFormat::Json => serde_json::to_string_pretty(&rep).expect("numbers") + "\n",
     })?;
     Ok(if rep.h2_better_significant {
         ExitCode::SUCCESS

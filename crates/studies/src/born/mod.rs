@@ -149,4 +149,4 @@ pub use iterate::*;
 #[cfg(feature = "train")]
 mod seeds;
 #[cfg(feature = "train")]
-pub use seeds::{iterate_seeds, seeds_table, SeedRow, SeedsReport, Summary};
+pub use seeds::{iterate_seeds, seeds_table, write_seeds, SeedRow, SeedsReport, Summary};

@@ -222,3 +222,17 @@ pub fn seeds_table(r: &SeedsReport) -> String {
     };
     s
 }
+
+/// Write `seeds.json` (the report) into `dir`, creating it.
+pub fn write_seeds(dir: &std::path::Path, r: &SeedsReport) -> Result<()> {
+    std::fs::create_dir_all(dir).map_err(|e| Error::Io {
+        path: dir.display().to_string(),
+        source: e,
+    })?;
+    let p = dir.join("seeds.json");
+    let json = serde_json::to_string_pretty(r).expect("numbers and strings") + "\n";
+    std::fs::write(&p, json).map_err(|e| Error::Write {
+        path: p.display().to_string(),
+        source: e,
+    })
+}

@@ -59,6 +59,24 @@ impl Family {
     pub fn parse(s: &str) -> Option<Family> {
         Family::ALL.into_iter().find(|f| f.name() == s)
     }
+
+    /// A list of family names (`all` for every family), or an error naming the unknown one.
+    pub fn parse_list(names: &[String]) -> feynn::Result<Vec<Family>> {
+        if names.iter().any(|f| f.trim() == "all") {
+            return Ok(Family::ALL.to_vec());
+        }
+        names
+            .iter()
+            .map(|f| {
+                Family::parse(f.trim()).ok_or_else(|| {
+                    feynn::Error::invalid(
+                        format!("unknown potential family `{f}`"),
+                        "families: steps, gaussian, yukawa, square, mix, all",
+                    )
+                })
+            })
+            .collect()
+    }
 }
 
 fn gaussians(rng: &mut SeededRng) -> impl Fn(f64) -> f64 {
