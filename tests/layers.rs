@@ -130,6 +130,39 @@ fn the_scanner_sees_imports() {
     assert_eq!(v, ["export", "model", "numeric"]);
 }
 
+/// The names in the `[dependencies]` table of a manifest.
+fn dependency_names(manifest: &str) -> Vec<String> {
+    let deps = manifest
+        .split("\n[dependencies]\n")
+        .nth(1)
+        .expect("a [dependencies] table")
+        .split("\n[")
+        .next()
+        .unwrap();
+    deps.lines()
+        .filter_map(|l| l.split('=').next())
+        .map(|n| n.trim().to_string())
+        .filter(|n| !n.is_empty() && !n.starts_with('#'))
+        .collect()
+}
+
+/// The studies report progress through a callback and leave argument parsing to the CLI.
+#[test]
+fn studies_manifest_has_no_cli_or_progress_bar_dependencies() {
+    let manifest = std::fs::read_to_string(root().join("crates/studies/Cargo.toml")).unwrap();
+    let names = dependency_names(&manifest);
+    assert!(
+        names.iter().any(|n| n.starts_with("feynn")),
+        "parsed: {names:?}"
+    );
+    for forbidden in ["clap", "clap.workspace", "indicatif", "indicatif.workspace"] {
+        assert!(
+            !names.iter().any(|n| n == forbidden),
+            "the studies crate depends on {forbidden}"
+        );
+    }
+}
+
 #[test]
 fn core_manifest_has_no_front_end_dependencies() {
     let manifest = std::fs::read_to_string(root().join("Cargo.toml")).unwrap();
