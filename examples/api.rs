@@ -3,8 +3,6 @@
 //!
 //! `cargo run --example api`
 
-use feynn::diagrams::{labelled_counts, unlabelled};
-use feynn::export::diagrams::index_term;
 use feynn::model::weights::TensorStore;
 use feynn::model::{load_model, Network};
 use feynn::numeric::{Expander, Options};
@@ -36,19 +34,20 @@ fn main() -> feynn::Result<()> {
     let y = net.forward(&[0.1, -0.2])?;
     assert!((y[0] - e.coefficients[[0, 0]]).abs() < 1e-14);
 
-    // Diagrams of order 3 with two hidden layers.
-    let h = model.hidden_layers();
-    println!(
-        "order 3: {} labelled diagrams",
-        labelled_counts(3, h, false)[3]
+    // Diagrams of order 3: counts and the topologies with symmetry factors and index forms,
+    // rendered by `export`.
+    let listing = feynn::diagrams::listing::list(
+        3,
+        model.hidden_layers(),
+        model.output_activation().is_some(),
+        false,
+        1000,
+    )?;
+    assert_eq!(
+        listing.diagrams.len().to_string(),
+        listing.counts.unlabelled.to_string()
     );
-    for t in unlabelled(3, h, false) {
-        println!(
-            "  {:<24} {}",
-            t.tree.text(),
-            index_term(&t, model.layers.len(), "o").text()
-        );
-    }
+    print!("{}", feynn::export::diagrams::listing_text(&listing));
 
     // Closed forms: the expanded Taylor coefficients of a σ → tanh network with two inputs.
     #[cfg(feature = "symbolic")]

@@ -22,7 +22,7 @@ from fractions import Fraction
 
 import numpy as np
 
-from . import _feynn
+from . import _feynn, errors
 from .errors import (
     ActivationError,
     Error,
@@ -59,18 +59,7 @@ __all__ = [
     "ActionResult",
     "has_symbolic",
     "builtin_activations",
-    "Error",
-    "SpecError",
-    "InputError",
-    "ShapeError",
-    "WeightsError",
-    "ActivationError",
-    "UnsupportedModule",
-    "TooLarge",
-    "FileError",
-    "Unavailable",
-    "InternalError",
-]
+] + errors.__all__
 
 
 def has_symbolic() -> bool:
