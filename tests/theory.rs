@@ -401,4 +401,79 @@ mod cli {
             assert!(d.join("o").join(f).exists(), "{f}");
         }
     }
+
+    #[cfg(feature = "train")]
+    #[test]
+    fn quick_sweep_over_seeds_reports_mean_and_spread() {
+        let d = tmp("sweep-seeds");
+        let (code, out, err) = feynn(
+            &[
+                "theory", "sweep", "--quick", "--quiet", "--seeds", "2", "--out", "o",
+            ],
+            &d,
+        );
+        assert_eq!(code, 0, "{out}\n{err}");
+        let j: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(d.join("o/sweep.json")).unwrap())
+                .unwrap();
+        let cells = j["cells"].as_array().unwrap();
+        assert_eq!(cells.len(), 8, "2 seeds × 2 depths × 2 sample counts");
+        assert!(j["provenance"]["feynn_version"].is_string());
+        // the summary is the mean and sample sd of the two seeds' cells
+        for m in j["summary"].as_array().unwrap() {
+            let v: Vec<f64> = cells
+                .iter()
+                .filter(|c| c["depth"] == m["depth"] && c["samples"] == m["samples"])
+                .map(|c| c["a4"].as_f64().unwrap())
+                .collect();
+            assert_eq!(v.len(), 2);
+            let mean = (v[0] + v[1]) / 2.0;
+            let sd = (v[0] - v[1]).abs() / 2f64.sqrt();
+            assert!((m["a4"][0].as_f64().unwrap() - mean).abs() < 1e-12);
+            assert!((m["a4"][1].as_f64().unwrap() - sd).abs() < 1e-12);
+        }
+        assert!(std::fs::read_to_string(d.join("o/sweep.md"))
+            .unwrap()
+            .contains("± "));
+        let (code, _, err) = feynn(&["theory", "sweep", "--quick", "--seeds", "0"], &d);
+        assert_eq!(code, 2, "{err}");
+    }
+
+    #[cfg(feature = "train")]
+    #[test]
+    fn quick_grid_writes_its_report() {
+        let d = tmp("grid");
+        let (code, out, err) = feynn(&["theory", "grid", "--quick", "--quiet", "--out", "o"], &d);
+        assert_eq!(code, 0, "{out}\n{err}");
+        for f in ["grid.json", "grid.md", "grid-couplings.svg"] {
+            assert!(d.join("o").join(f).exists(), "{f}");
+        }
+        let j: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(d.join("o/grid.json")).unwrap()).unwrap();
+        assert_eq!(j["kind"], "theory-grid");
+        let runs = j["runs"].as_array().unwrap();
+        assert_eq!(runs.len(), 4, "2 sets × 1 lattice × 2 seeds × 1 depth");
+        // the first default set is the `unimodal` preset
+        assert_eq!(runs[0]["truth"], serde_json::json!([1.0, 0.5, 0.8, 1.2]));
+        for c in j["cells"].as_array().unwrap() {
+            let v: Vec<f64> = runs
+                .iter()
+                .filter(|r| r["set"] == c["set"] && r["depth"] == c["depth"])
+                .map(|r| r["learned"][3].as_f64().unwrap())
+                .collect();
+            assert_eq!(v.len(), 2);
+            assert!(
+                (c["learned"][3]["mean"].as_f64().unwrap() - (v[0] + v[1]) / 2.0).abs() < 1e-12
+            );
+        }
+        for bad in [
+            vec!["theory", "grid", "--quick", "--only", "nope"],
+            vec!["theory", "grid", "--quick", "--sets", "1,2"],
+            vec!["theory", "grid", "--quick", "--seeds", "0"],
+            vec!["theory", "grid", "--quick", "--sets", "1,0.5,0.8,-1"],
+        ] {
+            let (code, _, err) = feynn(&bad, &d);
+            assert_eq!(code, 2, "{bad:?}: {err}");
+        }
+    }
 }

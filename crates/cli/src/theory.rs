@@ -1,5 +1,5 @@
-//! `feynn theory sample | learn | sweep`: learning interacting lattice theories with invertible
-//! networks (issue 7).
+//! `feynn theory sample | learn | sweep | grid`: learning interacting lattice theories with
+//! invertible networks (issues 7 and 17).
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -23,6 +23,9 @@ pub enum Sub {
     Learn(LearnArgs),
     /// The depth × sample-count sweep: errors of the learned action in a heat map.
     Sweep(SweepArgs),
+    /// The broad unimodal class: coupling sets × lattices × seeds × depths, learned vs true
+    /// couplings with the seeds' spread (grid.json, grid.md, grid-couplings.svg).
+    Grid(GridArgs),
 }
 
 /// The theory: a preset, optionally with couplings overridden.
@@ -195,12 +198,55 @@ pub struct SweepArgs {
         value_delimiter = ','
     )]
     pub sample_counts: Vec<usize>,
+    /// The first seed; `--seeds K` runs seeds SEED … SEED+K−1 (each its own HMC samples).
     #[arg(long, default_value_t = 1)]
     pub seed: u64,
-    /// Write sweep.json and the heat maps here.
+    /// Number of seeds: every cell is trained K times and reported as mean ± sd.
+    #[arg(long, default_value_t = 1)]
+    pub seeds: u64,
+    /// Write sweep.json, sweep.md and the heat maps (of the seed means) here.
     #[arg(long = "out-dir", alias = "out", value_name = "DIR")]
     pub out: Option<PathBuf>,
     /// A small, fast run: N = 4 ring, depths 1,2, samples 1000,4000, 60 epochs.
+    #[arg(long)]
+    pub quick: bool,
+    #[arg(long)]
+    pub quiet: bool,
+}
+
+#[derive(clap::Args)]
+pub struct GridArgs {
+    #[command(flatten)]
+    pub hmc: HmcArgs,
+    #[command(flatten)]
+    pub train: TrainArgs,
+    /// Coupling sets `m2,kappa,g,lambda;…` (default: the `unimodal` preset and seven variations,
+    /// three of them near the bimodal boundary; see the book).
+    #[arg(long, allow_hyphen_values = true)]
+    pub sets: Option<String>,
+    /// Only these of the default sets, by name (comma-separated; `--sets` replaces them instead).
+    #[arg(long, value_delimiter = ',', conflicts_with = "sets")]
+    pub only: Vec<String>,
+    /// Lattices: `L` (ring) or `LXxLY` (torus), comma-separated.
+    #[arg(long, default_value = "8,4x4", value_delimiter = ',')]
+    pub lattices: Vec<String>,
+    /// Network depths.
+    #[arg(long, default_value = "2,4", value_delimiter = ',')]
+    pub depths: Vec<usize>,
+    /// The first seed; seeds SEED … SEED+K−1 each draw their own HMC samples.
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+    /// Number of seeds K.
+    #[arg(long, default_value_t = 3)]
+    pub seeds: u64,
+    /// HMC samples per (set, lattice, seed); 10 % are held out.
+    #[arg(short = 'n', long, default_value_t = 20_000)]
+    pub samples: usize,
+    /// Write grid.json, grid.md and grid-couplings.svg here.
+    #[arg(long = "out-dir", alias = "out", value_name = "DIR")]
+    pub out: Option<PathBuf>,
+    /// A small, fast run (the tests use it): two sets, N = 4 ring, depth 1, two seeds, 2000
+    /// samples, 40 epochs.
     #[arg(long)]
     pub quick: bool,
     #[arg(long)]
@@ -212,6 +258,7 @@ pub fn run(a: Args) -> Result<ExitCode> {
         Sub::Sample(s) => sample(s),
         Sub::Learn(l) => learn(l),
         Sub::Sweep(s) => sweep(s),
+        Sub::Grid(g) => grid(g),
     }
 }
 
@@ -255,6 +302,11 @@ fn learn(_: LearnArgs) -> Result<ExitCode> {
 
 #[cfg(not(feature = "train"))]
 fn sweep(_: SweepArgs) -> Result<ExitCode> {
+    Err(no_train())
+}
+
+#[cfg(not(feature = "train"))]
+fn grid(_: GridArgs) -> Result<ExitCode> {
     Err(no_train())
 }
 
@@ -358,25 +410,49 @@ fn sweep(mut a: SweepArgs) -> Result<ExitCode> {
         }
     }
     feynn_studies::theory::study::check_sweep(&a.depths, &a.sample_counts)?;
+    if a.seeds == 0 {
+        return Err(Error::invalid("--seeds 0", "give at least one seed"));
+    }
     let max = a.sample_counts.iter().copied().max().unwrap_or(10);
-    let (x, theory) = obtain(&a.theory, &a.hmc, None, max, a.seed, a.quiet)?;
-    let theory = theory.expect("sampled");
     let mut t = a.train;
     if a.quick && t.epochs.is_none() {
         t.epochs = Some(60);
     }
-    let cfg = learn_config(&t, a.quick, a.seed, a.quiet);
     crate::stdout_write(
-        "depth  samples     A2 err   A3 err   A4 err  (g,λ) err   val NLL    time\n",
+        "seed  depth  samples     A2 err   A3 err   A4 err  (g,λ) err   val NLL    time\n",
     )?;
-    let cells =
-        feynn_studies::theory::study::sweep(&x, &theory, &a.depths, &a.sample_counts, &cfg, |c| {
-            // a progress row: a closed pipe is ignored here, the artifacts still get written
-            let _ = crate::stdout_write(&format!(
-                "{:>5} {:>8} {:>10.4} {:>8.4} {:>8.4} {:>10.4} {:>9.4} {:>6.1}s\n",
-                c.depth, c.samples, c.a2, c.a3, c.a4, c.couplings, c.val_nll, c.seconds
-            ));
-        })?;
+    let mut cells = vec![];
+    let mut sampled = None;
+    for seed in a.seed..a.seed.saturating_add(a.seeds) {
+        let (x, theory) = obtain(&a.theory, &a.hmc, None, max, seed, a.quiet)?;
+        let theory = theory.expect("sampled");
+        let cfg = learn_config(&t, a.quick, seed, a.quiet);
+        cells.extend(feynn_studies::theory::study::sweep(
+            &x,
+            &theory,
+            &a.depths,
+            &a.sample_counts,
+            &cfg,
+            |c| {
+                // a progress row: a closed pipe is ignored here, the artifacts still get written
+                let _ = crate::stdout_write(&format!(
+                    "{:>4} {:>6} {:>8} {:>10.4} {:>8.4} {:>8.4} {:>10.4} {:>9.4} {:>6.1}s\n",
+                    c.seed, c.depth, c.samples, c.a2, c.a3, c.a4, c.couplings, c.val_nll, c.seconds
+                ));
+            },
+        )?);
+        sampled = Some((theory, x.nrows()));
+    }
+    let (theory, available) = sampled.expect("at least one seed");
+    if a.seeds > 1 {
+        crate::stdout_write(&format!(
+            "\nmean ± sd over {} seeds:\n{}",
+            a.seeds,
+            feynn_studies::theory::artifacts::sweep_markdown(
+                &feynn_studies::theory::artifacts::sweep_summary(&cells)
+            )
+        ))?;
+    }
     if let Some(dir) = &a.out {
         feynn_studies::theory::artifacts::write_sweep(
             dir,
@@ -384,8 +460,100 @@ fn sweep(mut a: SweepArgs) -> Result<ExitCode> {
             &cells,
             &a.depths,
             &a.sample_counts,
-            x.nrows(),
+            available,
         )?;
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+#[cfg(feature = "train")]
+fn grid(mut a: GridArgs) -> Result<ExitCode> {
+    use feynn_studies::theory::grid;
+    let mut sets = match &a.sets {
+        Some(text) => grid::parse_sets(text)?,
+        None => grid::default_sets(),
+    };
+    if !a.only.is_empty() {
+        if let Some(name) = a.only.iter().find(|n| !sets.iter().any(|s| &s.name == *n)) {
+            return Err(Error::invalid(
+                format!("no default coupling set `{name}`"),
+                format!(
+                    "the default sets are {}",
+                    sets.iter()
+                        .map(|s| s.name.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+            ));
+        }
+        sets.retain(|s| a.only.contains(&s.name));
+    }
+    if a.quick {
+        sets.truncate(2);
+        if a.lattices == ["8", "4x4"] {
+            a.lattices = vec!["4".into()];
+        }
+        if a.depths == [2, 4] {
+            a.depths = vec![1];
+        }
+        if a.seeds == 3 {
+            a.seeds = 2;
+        }
+        if a.samples == 20_000 {
+            a.samples = 2000;
+        }
+        a.train.epochs.get_or_insert(40);
+    }
+    if a.seeds == 0 {
+        return Err(Error::invalid("--seeds 0", "give at least one seed"));
+    }
+    let lattices = a
+        .lattices
+        .iter()
+        .map(|l| parse_shape(l))
+        .collect::<Result<Vec<_>>>()?;
+    let cfg = learn_config(&a.train, a.quick, a.seed, a.quiet);
+    let settings = grid::GridSettings {
+        sets,
+        lattices,
+        depths: a.depths.clone(),
+        seeds: (a.seed..a.seed.saturating_add(a.seeds)).collect(),
+        samples: a.samples,
+        epochs: cfg.train.epochs,
+        batch: cfg.train.batch,
+        lr: cfg.train.lr,
+        layer: cfg.kind.keyword().to_string(),
+        model_samples: cfg.model_samples,
+    };
+    grid::check_grid(&settings)?;
+    let hmc = a.hmc.config(a.samples, a.seed, false);
+    crate::stdout_write(
+        "set          lattice seed depth      m²       κ       g       λ   A2 err  A4 err  checks  time\n",
+    )?;
+    let report = grid::run(&settings, &hmc, &cfg, |r| {
+        let _ = crate::stdout_write(&format!(
+            "{:<12} {:>7} {:>4} {:>5} {:>7.3} {:>7.3} {:>7.3} {:>7.3} {:>8.4} {:>7.4}  {:<6} {:>4.0}s\n",
+            r.set,
+            r.lattice,
+            r.seed,
+            r.depth,
+            r.learned[0],
+            r.learned[1],
+            r.learned[2],
+            r.learned[3],
+            r.a2,
+            r.a4,
+            if r.pass { "ok" } else { "FAIL" },
+            r.seconds
+        ));
+    })?;
+    crate::stdout_write(&format!(
+        "\nmean ± sd over {} seeds:\n{}",
+        a.seeds,
+        grid::markdown(&report.cells)
+    ))?;
+    if let Some(dir) = &a.out {
+        feynn_studies::theory::artifacts::write_grid(dir, &report)?;
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -94,3 +94,77 @@ pub fn grid(
     .map_err(|e| perr(path, e))?;
     root.present().map_err(|e| perr(path, e))
 }
+
+/// One series of [`learned_vs_true`]: a label and points (true, learned mean, learned sd).
+pub type ErrorSeries = (String, Vec<(f64, f64, f64)>);
+
+/// Learned against true values with error bars, one panel per quantity (2 × 2), the diagonal
+/// drawn; series are shifted sideways a little so equal true values stay readable.
+pub fn learned_vs_true(
+    path: &Path,
+    title: &str,
+    panels: &[(String, Vec<ErrorSeries>)],
+) -> Result<()> {
+    const COLOURS: [RGBColor; 6] = [RED, BLUE, GREEN, MAGENTA, BLACK, CYAN];
+    let root = SVGBackend::new(path, (900, 760)).into_drawing_area();
+    root.fill(&WHITE).map_err(|e| perr(path, e))?;
+    let root = root
+        .titled(title, ("sans-serif", 18))
+        .map_err(|e| perr(path, e))?;
+    let areas = root.split_evenly((2, 2));
+    for ((name, series), area) in panels.iter().zip(areas.iter()) {
+        let pts = series.iter().flat_map(|(_, v)| v.iter());
+        let (mut lo, mut hi) = (f64::MAX, f64::MIN);
+        for &(t, m, s) in pts {
+            let s = if s.is_finite() { s } else { 0.0 };
+            if t.is_finite() && m.is_finite() {
+                lo = lo.min(t).min(m - s);
+                hi = hi.max(t).max(m + s);
+            }
+        }
+        if lo > hi {
+            continue;
+        }
+        let pad = 0.08 * (hi - lo).max(0.1);
+        let (lo, hi) = (lo - pad, hi + pad);
+        let mut chart = ChartBuilder::on(area)
+            .caption(name.as_str(), ("sans-serif", 15))
+            .margin(10)
+            .x_label_area_size(32)
+            .y_label_area_size(48)
+            .build_cartesian_2d(lo..hi, lo..hi)
+            .map_err(|e| perr(path, e))?;
+        chart
+            .configure_mesh()
+            .x_desc("true")
+            .y_desc("learned")
+            .draw()
+            .map_err(|e| perr(path, e))?;
+        chart
+            .draw_series(LineSeries::new(vec![(lo, lo), (hi, hi)], BLACK.mix(0.4)))
+            .map_err(|e| perr(path, e))?;
+        let shift = 0.012 * (hi - lo);
+        let k0 = series.len() as f64 / 2.0 - 0.5;
+        for (k, (label, v)) in series.iter().enumerate() {
+            let c = COLOURS[k % COLOURS.len()];
+            let dx = (k as f64 - k0) * shift;
+            chart
+                .draw_series(v.iter().filter(|p| p.1.is_finite()).map(|&(t, m, s)| {
+                    let s = if s.is_finite() { s } else { 0.0 };
+                    ErrorBar::new_vertical(t + dx, m - s, m, m + s, c.filled(), 6)
+                }))
+                .map_err(|e| perr(path, e))?
+                .label(label.as_str())
+                .legend(move |(x, y)| Circle::new((x + 10, y), 3, c.filled()));
+        }
+        chart
+            .configure_series_labels()
+            .position(SeriesLabelPosition::UpperLeft)
+            .background_style(WHITE.mix(0.8))
+            .border_style(BLACK)
+            .label_font(("sans-serif", 11))
+            .draw()
+            .map_err(|e| perr(path, e))?;
+    }
+    root.present().map_err(|e| perr(path, e))
+}

@@ -251,6 +251,8 @@ fn cumulant_pairs(model: &Cumulants, data: &Cumulants) -> Vec<(f64, f64)> {
 /// One cell of the sweep.
 #[derive(Debug, Clone, Serialize)]
 pub struct SweepCell {
+    /// The seed of the HMC samples and of the training.
+    pub seed: u64,
     pub depth: usize,
     pub samples: usize,
     /// Relative Frobenius errors of A^(2), A^(3), A^(4).
@@ -314,6 +316,7 @@ pub fn sweep(
             };
             let (g, l) = (&r.couplings[2], &r.couplings[3]);
             let cell = SweepCell {
+                seed: cfg.train.seed,
                 depth,
                 samples: sub.nrows(),
                 a2: err(2),
