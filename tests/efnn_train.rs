@@ -211,3 +211,64 @@ fn quick_studies_write_their_reports() {
         .iter()
         .all(|r| r["metrics"]["rmse"].as_f64().unwrap().is_finite()));
 }
+
+#[test]
+fn quick_scale_study_compares_every_model_at_every_size() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("scale");
+    let o = Command::new(BIN)
+        .args(["efnn", "scale", "--quick", "--quiet", "-o"])
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    for f in ["scale.json", "scale.md", "error-vs-size.svg"] {
+        assert!(out.join(f).exists(), "{f}");
+    }
+    let r: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("scale.json")).unwrap()).unwrap();
+    assert_eq!(r["kind"], "efnn-scale");
+    assert!(r["provenance"]["feynn_version"].is_string());
+    let models = r["models"].as_array().unwrap();
+    // EFNN, the three convolutional baselines at about its size, the effective model
+    assert_eq!(models.len(), 5);
+    let efnn = models[0]["parameters"].as_f64().unwrap();
+    for m in &models[1..4] {
+        let p = m["parameters"].as_f64().unwrap();
+        assert!(p > 0.5 * efnn && p < 2.0 * efnn, "{m}");
+    }
+    let rows = r["rows"].as_array().unwrap();
+    assert_eq!(rows.len(), 2);
+    for row in rows {
+        assert!(row["ed_seconds"].as_f64().unwrap() > 0.0);
+        let res = row["results"].as_array().unwrap();
+        assert_eq!(res.len(), 5);
+        assert!(res
+            .iter()
+            .all(|x| x["metrics"]["rmse"].as_f64().unwrap().is_finite()));
+    }
+    // one test count per size, sizes ED can handle: refused before any work
+    for bad in [
+        vec![
+            "efnn",
+            "scale",
+            "--quick",
+            "--sizes",
+            "4,6",
+            "--test-samples",
+            "5",
+        ],
+        vec![
+            "efnn",
+            "scale",
+            "--quick",
+            "--sizes",
+            "100",
+            "--test-samples",
+            "1",
+        ],
+    ] {
+        let o = Command::new(BIN).args(&bad).output().unwrap();
+        assert_eq!(o.status.code(), Some(2), "{bad:?}");
+    }
+}

@@ -31,6 +31,53 @@ pub enum Sub {
     /// Train a convolutional EFNN on a small torus and evaluate it unchanged on larger ones
     /// (needs the `train` feature).
     Transfer(StudyArgs),
+    /// The double-exchange headline at the paper's scale: train at N = 10, evaluate at 20, 30,
+    /// 40 next to the convolutional DNN/ResNet/DenseNet and the effective model, time ED
+    /// (needs the `train` feature).
+    Scale(ScaleArgs),
+}
+
+/// Options of `feynn efnn scale` (defaults: the chapter's run; `--quick`: the tests').
+#[derive(clap::Args)]
+pub struct ScaleArgs {
+    #[arg(long)]
+    pub quick: bool,
+    /// Folder for scale.json, scale.md and error-vs-size.svg.
+    #[arg(
+        long = "out-dir",
+        alias = "output",
+        short_alias = 'o',
+        value_name = "DIR",
+        default_value = "efnn-scale"
+    )]
+    pub output: PathBuf,
+    /// Lattice size N of the training configurations.
+    #[arg(long)]
+    pub train_size: Option<usize>,
+    /// Training configurations (10 % held out).
+    #[arg(long)]
+    pub train_samples: Option<usize>,
+    /// Test sizes, comma-separated.
+    #[arg(long, value_delimiter = ',')]
+    pub sizes: Vec<usize>,
+    /// Test configurations per size, comma-separated (one per size).
+    #[arg(long, value_delimiter = ',')]
+    pub test_samples: Vec<usize>,
+    /// EFNN channels C (the baselines get the channel count closest to its parameter count).
+    #[arg(long)]
+    pub channels: Option<usize>,
+    /// EFNN depth n.
+    #[arg(long)]
+    pub depth: Option<usize>,
+    #[arg(long)]
+    pub epochs: Option<usize>,
+    #[arg(long)]
+    pub seed: Option<u64>,
+    /// Only the EFNN and the effective model.
+    #[arg(long)]
+    pub no_baselines: bool,
+    #[arg(long)]
+    pub quiet: bool,
 }
 
 #[derive(Clone, Copy, clap::ValueEnum)]
@@ -158,6 +205,7 @@ pub fn run(a: Args) -> Result<ExitCode> {
         Sub::Couplings(c) => couplings(c),
         Sub::Compare(s) => study(s, true),
         Sub::Transfer(s) => study(s, false),
+        Sub::Scale(s) => scale(s),
     }
 }
 
@@ -241,6 +289,49 @@ fn study(_: StudyArgs, _: bool) -> Result<ExitCode> {
         "the EFNN studies train networks, and this feynn was built without training",
         "build with `--features train`",
     ))
+}
+
+#[cfg(not(feature = "train"))]
+fn scale(_: ScaleArgs) -> Result<ExitCode> {
+    Err(Error::invalid(
+        "the EFNN studies train networks, and this feynn was built without training",
+        "build with `--features train`",
+    ))
+}
+
+#[cfg(feature = "train")]
+fn scale(a: ScaleArgs) -> Result<ExitCode> {
+    use feynn_studies::efnn::scale;
+    let mut s = scale::ScaleSettings::new(a.quick);
+    if let Some(v) = a.train_size {
+        s.train_size = v;
+    }
+    if let Some(v) = a.train_samples {
+        s.train_samples = v;
+    }
+    if !a.sizes.is_empty() {
+        s.sizes = a.sizes;
+    }
+    if !a.test_samples.is_empty() {
+        s.test_samples = a.test_samples;
+    }
+    if let Some(v) = a.channels {
+        s.channels = v;
+    }
+    if let Some(v) = a.depth {
+        s.depth = v;
+    }
+    if let Some(v) = a.epochs {
+        s.epochs = v;
+    }
+    if let Some(v) = a.seed {
+        s.seed = v;
+    }
+    s.baselines = !a.no_baselines;
+    let r = scale::run(&s, &a.output, !a.quiet)?;
+    crate::stdout_write(&scale::markdown(&r))?;
+    eprintln!("wrote {} in {:.0} s", a.output.display(), r.seconds);
+    Ok(ExitCode::SUCCESS)
 }
 
 #[cfg(feature = "train")]
