@@ -466,6 +466,34 @@ mod cli {
                 (c["learned"][3]["mean"].as_f64().unwrap() - (v[0] + v[1]) / 2.0).abs() < 1e-12
             );
         }
+        // a second grid with other seeds, merged: the cells hold all four seeds
+        let (code, _, err) = feynn(
+            &[
+                "theory", "grid", "--quick", "--quiet", "--seed", "5", "--out", "o2",
+            ],
+            &d,
+        );
+        assert_eq!(code, 0, "{err}");
+        let (code, out, err) = feynn(
+            &[
+                "theory",
+                "grid",
+                "--merge",
+                "o/grid.json,o2/grid.json",
+                "--out",
+                "m",
+            ],
+            &d,
+        );
+        assert_eq!(code, 0, "{err}");
+        assert!(out.contains("| 4/4 |") || out.contains("/4 |"), "{out}");
+        let m: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(d.join("m/grid.json")).unwrap()).unwrap();
+        assert_eq!(m["runs"].as_array().unwrap().len(), 8);
+        assert_eq!(m["cells"][0]["seeds"], 4);
+        assert_eq!(m["merged_from"].as_array().unwrap().len(), 2);
+        let (code, _, _) = feynn(&["theory", "grid", "--merge", "o/grid.md"], &d);
+        assert_eq!(code, 2);
         for bad in [
             vec!["theory", "grid", "--quick", "--only", "nope"],
             vec!["theory", "grid", "--quick", "--sets", "1,2"],

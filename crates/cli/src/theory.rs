@@ -245,6 +245,9 @@ pub struct GridArgs {
     /// Write grid.json, grid.md and grid-couplings.svg here.
     #[arg(long = "out-dir", alias = "out", value_name = "DIR")]
     pub out: Option<PathBuf>,
+    /// Train nothing: merge these grid.json reports (e.g. of parallel processes) into one.
+    #[arg(long, value_delimiter = ',', value_name = "FILE,…")]
+    pub merge: Vec<PathBuf>,
     /// A small, fast run (the tests use it): two sets, N = 4 ring, depth 1, two seeds, 2000
     /// samples, 40 epochs.
     #[arg(long)]
@@ -469,6 +472,30 @@ fn sweep(mut a: SweepArgs) -> Result<ExitCode> {
 #[cfg(feature = "train")]
 fn grid(mut a: GridArgs) -> Result<ExitCode> {
     use feynn_studies::theory::grid;
+    if !a.merge.is_empty() {
+        let reports = a
+            .merge
+            .iter()
+            .map(|p| {
+                let text = std::fs::read_to_string(p).map_err(|e| Error::Io {
+                    path: p.display().to_string(),
+                    source: e,
+                })?;
+                serde_json::from_str::<grid::GridReport>(&text).map_err(|e| {
+                    Error::invalid(
+                        format!("{}: not a grid report: {e}", p.display()),
+                        "give grid.json files written by `feynn theory grid`",
+                    )
+                })
+            })
+            .collect::<Result<Vec<_>>>()?;
+        let report = grid::merge(reports)?;
+        crate::stdout_write(&grid::markdown(&report.cells))?;
+        if let Some(dir) = &a.out {
+            feynn_studies::theory::artifacts::write_grid(dir, &report)?;
+        }
+        return Ok(ExitCode::SUCCESS);
+    }
     let mut sets = match &a.sets {
         Some(text) => grid::parse_sets(text)?,
         None => grid::default_sets(),

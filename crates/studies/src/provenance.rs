@@ -1,10 +1,10 @@
 //! What a study report records about how it was made (issue 17): the feynn version, the
 //! machine and the time, beside the settings and seeds each report already holds.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// The version, machine and start time of a study run.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Provenance {
     /// The feynn version (the studies crate is versioned with the core).
     pub feynn_version: String,

@@ -7,7 +7,7 @@
 //! sampling and the training noise. The sets run from far inside the unimodal class to close to
 //! its boundary g² = (8/3) m² λ (or m² → 0 at g = 0), where the readout is expected to break.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::study::{checks, learn, LearnConfig};
 use crate::physics::lattice::{LatticeTheory, COUPLING_NAMES};
@@ -16,7 +16,7 @@ use crate::provenance::Provenance;
 use feynn::error::{Error, Result};
 
 /// One coupling set (m², κ, g, λ) with a short name for the tables.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct CouplingSet {
     pub name: String,
     pub m2: f64,
@@ -93,7 +93,7 @@ pub fn parse_sets(text: &str) -> Result<Vec<CouplingSet>> {
 }
 
 /// What a grid runs: every set × lattice × seed × depth.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct GridSettings {
     pub sets: Vec<CouplingSet>,
     /// Lattice shapes (`[L]` ring or `[Lx, Ly]` torus).
@@ -110,7 +110,7 @@ pub struct GridSettings {
 }
 
 /// One trained network of the grid.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct GridRun {
     pub set: String,
     pub lattice: String,
@@ -137,13 +137,20 @@ pub struct GridRun {
 }
 
 /// Mean and standard deviation (n − 1) over the seeds.
-#[derive(Debug, Clone, Copy, Serialize)]
+#[derive(Debug, Clone, Copy, Serialize, Deserialize)]
 pub struct MeanSd {
     pub mean: f64,
     pub sd: f64,
 }
 
 impl MeanSd {
+    fn nan() -> MeanSd {
+        MeanSd {
+            mean: f64::NAN,
+            sd: f64::NAN,
+        }
+    }
+
     fn of(v: &[f64]) -> MeanSd {
         let n = v.len() as f64;
         let mean = v.iter().sum::<f64>() / n;
@@ -157,7 +164,7 @@ impl MeanSd {
 }
 
 /// The seeds of one (set, lattice, depth) summarised.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct GridCell {
     pub set: String,
     pub lattice: String,
@@ -171,17 +178,28 @@ pub struct GridCell {
     pub a4: MeanSd,
     /// |Δ(g, λ)| / |(g, λ)| over the seeds.
     pub g_lambda_error: MeanSd,
+    /// κ3 of model samples vs the data's, ‖Δκ3‖/‖κ2‖^{3/2}, and the data halves' difference
+    /// (the sampling noise of that comparison).
+    #[serde(default = "MeanSd::nan")]
+    pub kappa3: MeanSd,
+    #[serde(default = "MeanSd::nan")]
+    pub kappa3_noise: MeanSd,
     /// Seeds whose every check passed.
     pub passed: usize,
 }
 
 /// The report of a grid: `grid.json`.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct GridReport {
-    pub kind: &'static str,
+    pub kind: String,
     pub provenance: Provenance,
+    /// The provenance of the reports this one merged (empty for a run).
+    #[serde(default)]
+    pub merged_from: Vec<Provenance>,
     pub settings: GridSettings,
     pub runs: Vec<GridRun>,
+    /// Recomputed from the runs when a report is read back (their sd is null for one seed).
+    #[serde(skip_deserializing, default)]
     pub cells: Vec<GridCell>,
     pub seconds: f64,
 }
@@ -296,13 +314,66 @@ pub fn run(
     }
     let cells = summarise(&s.sets, &runs);
     Ok(GridReport {
-        kind: "theory-grid",
+        kind: "theory-grid".into(),
         provenance,
+        merged_from: vec![],
         settings: s.clone(),
         runs,
         cells,
         seconds: t0.elapsed().as_secs_f64(),
     })
+}
+
+/// Merge the runs of several grid reports (e.g. one per process) into one, with the cells
+/// recomputed; the settings' sets, lattices, depths and seeds are the union, in order.
+pub fn merge(reports: Vec<GridReport>) -> Result<GridReport> {
+    let mut it = reports.into_iter();
+    let mut out = it
+        .next()
+        .ok_or_else(|| Error::invalid("nothing to merge", "give at least one grid.json"))?;
+    out.merged_from = vec![out.provenance.clone()];
+    for r in it {
+        let s = &mut out.settings;
+        if (s.samples, s.epochs, s.batch, &s.layer)
+            != (
+                r.settings.samples,
+                r.settings.epochs,
+                r.settings.batch,
+                &r.settings.layer,
+            )
+        {
+            return Err(Error::invalid(
+                "the grids to merge were run with different samples, epochs, batch or layer",
+                "merge only runs of the same settings",
+            ));
+        }
+        for c in r.settings.sets {
+            if !s.sets.iter().any(|x| x.name == c.name) {
+                s.sets.push(c);
+            }
+        }
+        for l in r.settings.lattices {
+            if !s.lattices.contains(&l) {
+                s.lattices.push(l);
+            }
+        }
+        for d in r.settings.depths {
+            if !s.depths.contains(&d) {
+                s.depths.push(d);
+            }
+        }
+        for k in r.settings.seeds {
+            if !s.seeds.contains(&k) {
+                s.seeds.push(k);
+            }
+        }
+        out.merged_from.push(r.provenance);
+        out.runs.extend(r.runs);
+        out.seconds += r.seconds;
+    }
+    out.provenance = Provenance::now();
+    out.cells = summarise(&out.settings.sets, &out.runs);
+    Ok(out)
 }
 
 /// |Δ(g, λ)| / |(g, λ)| of one run.
@@ -339,6 +410,8 @@ pub fn summarise(sets: &[CouplingSet], runs: &[GridRun]) -> Vec<GridCell> {
                 a2: of(&|r| r.a2),
                 a4: of(&|r| r.a4),
                 g_lambda_error: of(&g_lambda_error),
+                kappa3: of(&|r| r.cumulants[2]),
+                kappa3_noise: of(&|r| r.cumulants_noise[2]),
                 passed: rs.iter().filter(|r| r.pass).count(),
                 seeds: rs.len(),
                 set,
@@ -360,13 +433,13 @@ pub fn markdown(cells: &[GridCell]) -> String {
         }
     };
     let mut s = String::from(
-        "| set | lattice | depth | b | true (m², κ, g, λ) | m² | κ | g | λ | A^(2) err | A^(4) err | (g, λ) err | checks passed |\n\
-         |---|---|---|---|---|---|---|---|---|---|---|---|---|\n",
+        "| set | lattice | depth | b | true (m², κ, g, λ) | m² | κ | g | λ | A^(2) err | A^(4) err | (g, λ) err | κ3 model vs data (data halves) | checks passed |\n\
+         |---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n",
     );
     for c in cells {
         let _ = writeln!(
             s,
-            "| {} | {} | {} | {:.2} | ({}, {}, {}, {}) | {} | {} | {} | {} | {} | {} | {} | {}/{} |",
+            "| {} | {} | {} | {:.2} | ({}, {}, {}, {}) | {} | {} | {} | {} | {} | {} | {} | {:.3} ({:.3}) | {}/{} |",
             c.set,
             c.lattice,
             c.depth,
@@ -382,6 +455,8 @@ pub fn markdown(cells: &[GridCell]) -> String {
             pm(&c.a2, 3),
             pm(&c.a4, 3),
             pm(&c.g_lambda_error, 3),
+            c.kappa3.mean,
+            c.kappa3_noise.mean,
             c.passed,
             c.seeds
         );
