@@ -217,6 +217,8 @@ fn a_planted_network_is_recovered_within_statistical_error() {
             patience: 3000,
             seed,
             progress: false,
+            schedule: feynn_studies::train::Schedule::Cosine,
+            l2: 0.0,
         };
         let (inn, _, rep) = fit_inn(&x, &arch, &cfg).unwrap();
         assert_eq!(rep.train_off_branch + rep.val_off_branch, 0, "{rep:?}");

@@ -240,3 +240,77 @@ fn bad_training_input_is_an_error_not_a_panic() {
     );
     assert_eq!(out.status.code(), Some(2));
 }
+
+#[test]
+fn the_coupled_l2_penalty_shrinks_the_weights_and_the_step_schedule_steps() {
+    use feynn_studies::train::Schedule;
+    let dir = tempfile::tempdir().unwrap();
+    let model = load_model(&spec(dir.path()), None).unwrap();
+    let data = quadratic_data(600);
+    let mlp = Mlp::new(&model, 3).unwrap();
+    let norm = |l2: f64| {
+        let c = Config {
+            epochs: 60,
+            patience: 60,
+            l2,
+            ..cfg(5)
+        };
+        let (w, _) = train(&mlp, &data, &c, false).unwrap();
+        w.values()
+            .flat_map(|t| t.data.iter())
+            .map(|v| v * v)
+            .sum::<f64>()
+    };
+    let (free, penalised) = (norm(0.0), norm(0.1));
+    assert!(
+        penalised < 0.7 * free,
+        "Σθ² {penalised} with L2 vs {free} without"
+    );
+    // StepLR: lr·γ^⌊epoch/k⌋ (PyTorch's definition), cosine from lr to lr_end
+    let s = Schedule::Step {
+        every: 400,
+        gamma: 0.5,
+    };
+    assert_eq!(s.rate(1e-3, 0.0, 399, 8000), 1e-3);
+    assert_eq!(s.rate(1e-3, 0.0, 400, 8000), 5e-4);
+    assert_eq!(s.rate(1e-3, 0.0, 1200, 8000), 1.25e-4);
+    assert_eq!(Schedule::Cosine.rate(1e-3, 1e-5, 0, 100), 1e-3);
+    assert!((Schedule::Cosine.rate(1e-3, 1e-5, 50, 100) - 0.505e-3).abs() < 1e-15);
+    // the CLI refuses a malformed schedule before training
+    data.write(&dir.path().join("q.npz")).unwrap();
+    for bad in ["step:0:0.5", "step:10:1.5", "linear", "step:10"] {
+        let o = Command::new(env!("CARGO_BIN_EXE_feynn"))
+            .args([
+                "train",
+                "q.fnn",
+                "--data",
+                "q.npz",
+                "--epochs",
+                "1",
+                "--schedule",
+                bad,
+            ])
+            .current_dir(dir.path())
+            .output()
+            .unwrap();
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(o.status.code(), Some(2), "{bad}: {err}");
+        assert!(err.contains("--schedule"), "{bad}: {err}");
+    }
+    let o = Command::new(env!("CARGO_BIN_EXE_feynn"))
+        .args([
+            "train", "q.fnn", "--data", "q.npz", "--epochs", "2", "--quiet",
+        ])
+        .args([
+            "--schedule",
+            "step:1:0.5",
+            "--l2",
+            "0.01",
+            "-o",
+            "s.safetensors",
+        ])
+        .current_dir(dir.path())
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+}

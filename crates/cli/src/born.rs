@@ -212,6 +212,8 @@ fn iterate(a: IterateArgs) -> Result<ExitCode> {
         patience: a.patience.unwrap_or(epochs / 4 + 10),
         seed: a.seed,
         progress: !a.quiet,
+        schedule: feynn_studies::train::Schedule::Cosine,
+        l2: 0.0,
     };
     let s = IterateSettings {
         iterations: a.iterations,

@@ -12,7 +12,10 @@
 //!   (unseeded) generator is never used. One run gives the same file on the same platform.
 //! * **Early stopping.** The validation loss is checked every epoch; the best weights are kept,
 //!   and training stops after `patience` epochs without improvement.
-//! * **Schedule.** Cosine decay of the learning rate from `lr` to `lr_end`.
+//! * **Schedule.** Cosine decay of the learning rate from `lr` to `lr_end` (default), or the
+//!   step decay of PyTorch's `StepLR` (×γ every k epochs), the EFNN paper's schedule.
+//! * **Regularisation.** AdamW's decoupled weight decay, and/or a coupled L2 penalty added to
+//!   the loss (PyTorch `Adam(weight_decay=w)`, i.e. the gradient gains w·θ: the paper's).
 //!
 //! The [`Trainable`] trait is the seam for other model kinds (e.g. EFNN specs later): it only
 //! needs parameters, a forward pass on a batch, and the export of the parameters by name.
@@ -40,6 +43,28 @@ pub(crate) fn cerr(e: candle_core::Error) -> Error {
     )
 }
 
+/// How the learning rate moves over the epochs.
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize)]
+pub enum Schedule {
+    /// Cosine decay from `lr` to `lr_end` over the epochs.
+    Cosine,
+    /// `lr · gamma^⌊epoch / every⌋` (PyTorch `StepLR`); `lr_end` is not used.
+    Step { every: usize, gamma: f64 },
+}
+
+impl Schedule {
+    /// The learning rate of `epoch` (0-based) of `epochs`.
+    pub fn rate(self, lr: f64, lr_end: f64, epoch: usize, epochs: usize) -> f64 {
+        match self {
+            Schedule::Cosine => {
+                let frac = epoch as f64 / epochs.max(2) as f64;
+                lr_end + 0.5 * (lr - lr_end) * (1.0 + (std::f64::consts::PI * frac).cos())
+            }
+            Schedule::Step { every, gamma } => lr * gamma.powi((epoch / every.max(1)) as i32),
+        }
+    }
+}
+
 /// Settings of a training run.
 #[derive(Debug, Clone)]
 pub struct Config {
@@ -51,6 +76,11 @@ pub struct Config {
     pub lr_end: f64,
     /// AdamW weight decay (decoupled).
     pub weight_decay: f64,
+    /// The learning-rate schedule.
+    pub schedule: Schedule,
+    /// Coupled L2: (l2/2)·Σθ² is added to the loss, so the gradient gains l2·θ (PyTorch's
+    /// `Adam(weight_decay = l2)`); 0 for none.
+    pub l2: f64,
     /// Fraction of the samples held out for validation (early stopping).
     pub val_fraction: f64,
     /// Stop after this many epochs without a better validation loss.
@@ -72,6 +102,8 @@ impl Default for Config {
             patience: 60,
             seed: 0,
             progress: false,
+            schedule: Schedule::Cosine,
+            l2: 0.0,
         }
     }
 }
@@ -487,17 +519,27 @@ pub(crate) fn optimise(
     let mut epochs_run = 0;
     let (mut last_train, mut last_val) = (f64::INFINITY, f64::INFINITY);
     for epoch in 0..cfg.epochs {
-        let frac = epoch as f64 / cfg.epochs.max(2) as f64;
-        let lr =
-            cfg.lr_end + 0.5 * (cfg.lr - cfg.lr_end) * (1.0 + (std::f64::consts::PI * frac).cos());
-        opt.set_learning_rate(lr);
+        opt.set_learning_rate(cfg.schedule.rate(cfg.lr, cfg.lr_end, epoch, cfg.epochs));
         order.shuffle(rng);
         let mut sum = 0.0;
         for chunk in order.chunks(cfg.batch) {
             let ix = Tensor::from_slice(chunk, chunk.len(), &Device::Cpu).map_err(cerr)?;
             let loss = batch_loss(&ix).map_err(cerr)?;
-            opt.backward_step(&loss).map_err(cerr)?;
             sum += loss.to_scalar::<f64>().map_err(cerr)? * chunk.len() as f64;
+            let loss = if cfg.l2 > 0.0 {
+                // the penalty enters the gradient only; the reported loss stays the data's
+                let penalised = || -> candle_core::Result<Tensor> {
+                    let mut pen = loss.clone();
+                    for v in vars {
+                        pen = (pen + (v.as_tensor().sqr()?.sum_all()? * (0.5 * cfg.l2))?)?;
+                    }
+                    Ok(pen)
+                };
+                penalised().map_err(cerr)?
+            } else {
+                loss
+            };
+            opt.backward_step(&loss).map_err(cerr)?;
         }
         let train_loss = sum / n_train as f64;
         if !train_loss.is_finite() {

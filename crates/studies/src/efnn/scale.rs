@@ -238,6 +238,8 @@ pub fn run(s: &ScaleSettings, out: &Path, progress: bool) -> Result<ScaleReport>
         patience: s.epochs,
         seed: s.seed,
         progress,
+        schedule: crate::train::Schedule::Cosine,
+        l2: 0.0,
     };
     let mut models: Vec<(ScaleModel, Model)> = vec![];
     for (name, spec) in &specs {

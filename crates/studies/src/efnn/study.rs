@@ -96,6 +96,8 @@ fn cfg(s: &CompareSettings, progress: bool) -> Config {
         patience: s.epochs,
         seed: s.seed,
         progress,
+        schedule: crate::train::Schedule::Cosine,
+        l2: 0.0,
     }
 }
 
@@ -691,6 +693,8 @@ pub fn size_transfer(
         patience: s.epochs,
         seed: s.seed,
         progress,
+        schedule: crate::train::Schedule::Cosine,
+        l2: 0.0,
     };
     let (net, rep) = train_net(&spec, &data, &c)?;
     let mut rows = vec![];

@@ -67,6 +67,8 @@ impl LearnConfig {
                 patience: t.patience.unwrap_or(epochs / 2 + 10),
                 seed,
                 progress,
+                schedule: crate::train::Schedule::Cosine,
+                l2: 0.0,
             },
             model_samples: if quick {
                 t.model_samples.min(20_000)
