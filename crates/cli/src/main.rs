@@ -10,6 +10,7 @@ mod export;
 mod import;
 mod latex;
 mod progress;
+mod reports;
 mod sample;
 mod taylor;
 mod theory;
@@ -61,6 +62,9 @@ enum Command {
     /// Learning interacting theories: HMC samples of φ³+φ⁴ lattice theories, INN training,
     /// the learned action compared with the true one.
     Theory(theory::Args),
+    /// Draw the book's study figures and tables again from their committed reports (a manifest
+    /// lists them); `--check` compares instead of writing (exit 1 if a file differs).
+    Reports(reports::Args),
 }
 
 /// The model a command reads: the spec file, which of its models, and the weights.
@@ -160,6 +164,7 @@ fn main() -> ExitCode {
         Command::Born(a) => born::run(a),
         Command::Efnn(a) => efnn::run(a),
         Command::Theory(a) => theory::run(a),
+        Command::Reports(a) => reports::run(a),
     };
     match result {
         Ok(code) => code,

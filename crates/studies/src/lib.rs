@@ -15,6 +15,8 @@
 //! * [`plot`]: SVG figures (plotters).
 //! * [`torch`]: a spec file's model as a PyTorch module (`feynn export torch`).
 //! * [`provenance`]: the version, machine and time a study report records.
+//! * [`reports`]: the book's figures and tables drawn again from the committed reports
+//!   (`feynn reports`).
 //! * [`progress`]: progress of long work as a callback (the CLI draws it).
 
 pub mod born;
@@ -24,6 +26,7 @@ pub mod physics;
 pub mod plot;
 pub mod progress;
 pub mod provenance;
+pub mod reports;
 pub mod theory;
 pub mod torch;
 #[cfg(feature = "train")]

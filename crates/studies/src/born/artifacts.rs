@@ -36,11 +36,12 @@ fn io(path: &Path) -> impl FnOnce(std::io::Error) -> Error + '_ {
     }
 }
 
-/// Write the files of `rep` that `to` asks for (`range` is the potentials' depth range).
+/// Write the files of `rep` that `to` asks for (`_range`, the potentials' range R, is the
+/// report's own `range`).
 pub fn write_artifacts(
     rep: &IterateReport,
     s: &IterateSettings,
-    range: f64,
+    _range: f64,
     to: &Artifacts,
 ) -> Result<()> {
     for dir in [&to.plots, &to.networks].into_iter().flatten() {
@@ -54,31 +55,15 @@ pub fn write_artifacts(
         std::fs::write(p, text).map_err(io(p))?;
     }
     if let Some(dir) = &to.plots {
-        let g = crate::physics::born::first_order(rep.steps, range);
-        let learned: Vec<(String, &[f64])> = rep
-            .stages
-            .iter()
-            .take(1)
-            .map(|st| (format!("network {}", st.iteration), st.gradient.as_slice()))
-            .collect();
-        let refs: Vec<(&str, &[f64])> = learned.iter().map(|(l, v)| (l.as_str(), *v)).collect();
-        crate::plot::gradient_plot(&dir.join("born-gradient.svg"), &g, &refs)?;
-        let exact = crate::physics::born::hessian(rep.steps, range);
-        let mut mats: Vec<(String, &ndarray::Array2<f64>)> = rep
-            .stages
-            .iter()
-            .take(2)
-            .map(|st| {
-                (
-                    format!("H{} (network {})", st.iteration, st.iteration),
-                    &st.hessian,
-                )
-            })
-            .collect();
-        mats.push(("exact −2K".into(), &exact));
-        let refs: Vec<(&str, &ndarray::Array2<f64>)> =
-            mats.iter().map(|(l, m)| (l.as_str(), *m)).collect();
-        crate::plot::heatmaps(&dir.join("born-hessian.svg"), &refs)?;
+        // drawn from the report itself, as `feynn reports` draws them again
+        let report = serde_json::to_value(rep).expect("numbers and strings");
+        for (output, file) in [
+            ("gradient", "born-gradient.svg"),
+            ("hessian", "born-hessian.svg"),
+        ] {
+            let svg = crate::reports::born::iterate(&report, output)?;
+            crate::plot::write_text(&dir.join(file), &svg)?;
+        }
     }
     if let Some(dir) = &to.networks {
         let spec = spec_text("born", rep.steps, &s.hidden, &s.activation);

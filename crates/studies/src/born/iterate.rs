@@ -63,8 +63,8 @@ pub struct Stage {
     /// y(0).
     pub c0: f64,
     pub gradient: Vec<f64>,
-    /// Row-major N × N.
-    #[serde(skip)]
+    /// N × N, written by rows (the report holds it since issue 17, for the figure).
+    #[serde(serialize_with = "matrix_rows")]
     pub hessian: Array2<f64>,
     /// ‖∇y(0) − g‖/‖g‖.
     pub gradient_error: f64,
@@ -79,6 +79,19 @@ pub struct Stage {
     pub hessian_diagrams: Vec<(String, f64)>,
     #[serde(skip)]
     pub weights: std::collections::BTreeMap<String, feynn::model::weights::Tensor>,
+}
+
+/// A matrix as a list of its rows.
+fn matrix_rows<S: serde::Serializer>(
+    m: &Array2<f64>,
+    s: S,
+) -> std::result::Result<S::Ok, S::Error> {
+    use serde::ser::SerializeSeq;
+    let mut seq = s.serialize_seq(Some(m.nrows()))?;
+    for r in m.rows() {
+        seq.serialize_element(&r.to_vec())?;
+    }
+    seq.end()
 }
 
 /// Errors of approximations of a₀ on the held-out potentials (RMS).

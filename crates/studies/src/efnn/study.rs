@@ -3,14 +3,12 @@
 //! and Taylor routes), and the size transfer of the convolutional EFNN on the double-exchange
 //! model. Both write a JSON report, Markdown tables and SVG figures.
 
-use std::fmt::Write as _;
 use std::path::Path;
 use std::time::Instant;
 
 use super::bench::{metrics, Metrics};
 use super::datasets;
 use super::forward::EfnnNet;
-use super::plots;
 use super::readout::{compare, compare_walsh, correlation, CouplingReport, Expansion};
 use super::spec::{Arch, EfnnSpec, Geometry};
 use super::taylor::{compare_taylor, TaylorExpansion, TaylorReport};
@@ -18,6 +16,7 @@ use super::train::EfnnTrainable;
 use crate::data::Dataset;
 use crate::physics::double_exchange::DoubleExchange;
 use crate::physics::spins::{SpinValues, ThreeSpin};
+use crate::reports::efnn as reports;
 use crate::train::{train, Config};
 use feynn::error::{Error, Result};
 
@@ -153,7 +152,12 @@ pub fn compare_three_spin(
         path: out.display().to_string(),
         source: e,
     })?;
-    let model = ThreeSpin::random(15, 1.0, 2.0, s.seed);
+    let model = ThreeSpin::random(
+        reports::THREE_SPIN_SITES,
+        reports::THREE_SPIN_MEAN,
+        reports::THREE_SPIN_STD,
+        s.seed,
+    );
     let values = if s.continuous {
         SpinValues::Continuous
     } else {
@@ -164,27 +168,33 @@ pub fn compare_three_spin(
     let train_mean = tr.targets.mean().unwrap();
     let spin_mean = tr.inputs.mean_axis(ndarray::Axis(0)).unwrap().to_vec();
     let (rows, best) = train_grid(s, &tr, &te, train_mean, progress)?;
-    let mut md = results_table(&rows, s.continuous);
     let readouts = if s.continuous {
-        readout_continuous(&best, &model, &spin_mean, out, &mut md)?
+        readout_continuous(&best, &model, &spin_mean)?
     } else {
-        readout_binary(&best, &model, &spin_mean, out, &mut md)?
+        readout_binary(&best, &model, &spin_mean)?
     };
-    error_vs_depth(s, &rows, out)?;
     let report = serde_json::json!({"settings": s, "train_mean": train_mean,
-        "spin_mean": spin_mean, "rows": rows, "readout": readouts});
-    write_compare(out, &report, &md)?;
-    Ok(report)
-}
-
-/// `compare.json` (the whole report) and `compare.md` (the tables).
-fn write_compare(out: &Path, report: &serde_json::Value, md: &str) -> Result<()> {
+        "spin_mean": spin_mean, "rows": rows, "readout": readouts,
+        "true_couplings": model.couplings,
+        "provenance": crate::provenance::Provenance::now()});
     write(
         out,
         "compare.json",
-        &serde_json::to_string_pretty(report).unwrap(),
+        &serde_json::to_string_pretty(&report).unwrap(),
     )?;
-    write(out, "compare.md", md)
+    // the tables and figures are drawn from the report, as `feynn reports` draws them again
+    let mut files = vec![
+        ("tables", "compare.md"),
+        ("error-vs-depth", "error-vs-depth.svg"),
+        ("couplings", "couplings.svg"),
+    ];
+    if !s.continuous {
+        files.push(("couplings-taylor", "couplings-taylor.svg"));
+    }
+    for (output, file) in files {
+        write(out, file, &reports::compare(&report, output)?)?;
+    }
+    Ok(report)
 }
 
 /// The network of one architecture with the lowest test RMSE, the one whose couplings are read
@@ -270,136 +280,16 @@ fn train_one(
     Ok((row, net))
 }
 
-/// The Markdown table of the test errors, closed by the predict-the-mean baseline and a blank
-/// line. On continuous spins |mean E| ≈ 0, so the relative error is left out and the RMSE
-/// reported, as in the paper (theory note §3.2).
-fn results_table(rows: &[Row], continuous: bool) -> String {
-    let mut md = String::new();
-    let m0 = &rows[0].test;
-    // RMSE/std(E) of the mean predictor: the test std is RMSE / (RMSE/std) of any row.
-    let mean_over_std = m0.mean_rmse / (m0.rmse / m0.rmse_over_std);
-    if continuous {
-        writeln!(
-            md,
-            "| arch | M | n | parameters | test RMSE | RMSE/std(E) | train s |"
-        )
-        .unwrap();
-        writeln!(md, "|---|---|---|---|---|---|---|").unwrap();
-        for r in rows {
-            writeln!(
-                md,
-                "| {} | {} | {} | {} | {:.4} | {:.4} | {:.0} |",
-                r.arch.name(),
-                r.width,
-                r.depth,
-                r.parameters,
-                r.test.rmse,
-                r.test.rmse_over_std,
-                r.seconds
-            )
-            .unwrap();
-        }
-        writeln!(
-            md,
-            "| mean predictor | – | – | 1 | {:.4} | {:.4} | – |",
-            m0.mean_rmse, mean_over_std
-        )
-        .unwrap();
-    } else {
-        writeln!(
-            md,
-            "| arch | M | n | parameters | rel. error √MSE/|mean E| | RMSE | RMSE/std(E) | train s |"
-        )
-        .unwrap();
-        writeln!(md, "|---|---|---|---|---|---|---|---|").unwrap();
-        for r in rows {
-            writeln!(
-                md,
-                "| {} | {} | {} | {} | {:.4} | {:.3} | {:.4} | {:.0} |",
-                r.arch.name(),
-                r.width,
-                r.depth,
-                r.parameters,
-                r.test.relative,
-                r.test.rmse,
-                r.test.rmse_over_std,
-                r.seconds
-            )
-            .unwrap();
-        }
-        writeln!(
-            md,
-            "| mean predictor | – | – | 1 | {:.4} | {:.3} | {:.4} | – |",
-            m0.mean_relative, m0.mean_rmse, mean_over_std
-        )
-        .unwrap();
-    }
-    writeln!(md).unwrap();
-    md
-}
-
-/// `ARCH (M=width, n=depth)`, the row label of a best network.
-fn label(arch: Arch, net: &EfnnNet) -> String {
-    format!(
-        "{} (M={}, n={})",
-        arch.name(),
-        match net.spec.geometry {
-            Geometry::Dense { width, .. } => width,
-            _ => 0,
-        },
-        net.spec.depth
-    )
-}
-
-/// The RMS of the repeated-index Taylor coefficients of degrees 2 and 3.
-fn repeated(r: &TaylorReport) -> (f64, f64) {
-    (r.rms_repeated_by_order[0].1, r.rms_repeated_by_order[1].1)
-}
-
 /// The coupling readout on continuous spins: only the Taylor route applies off the cube.
-/// Appends its table to `md`, draws `couplings.svg` for the EFNN; returns the JSON per
-/// architecture.
+/// Returns the JSON per architecture.
 fn readout_continuous(
     best: &[Best],
     model: &ThreeSpin,
     spin_mean: &[f64],
-    out: &Path,
-    md: &mut String,
 ) -> Result<serde_json::Map<String, serde_json::Value>> {
-    writeln!(md, "| best of arch | Taylor at 0: corr(J_learned, J) | scale | ‖J_learned − J‖/‖J‖ | at mean: corr | scale | RMS c_i | RMS c_ij | RMS c_ijk | RMS repeated-index, degree 2 / 3 |").unwrap();
-    writeln!(md, "|---|---|---|---|---|---|---|---|---|---|").unwrap();
     let mut readouts = serde_json::Map::new();
     for Best { arch, net, .. } in best {
         let (zero, at_mean, taylor_secs) = taylor_pair(net, model, spin_mean)?;
-        let z = &zero.report;
-        writeln!(
-            md,
-            "| {} | {:.4} | {:.3} | {:.4} | {:.4} | {:.3} | {:.3} | {:.3} | {:.3} | {:.3} / {:.3} |",
-            label(*arch, net),
-            z.correlation,
-            z.scale,
-            z.relative_error,
-            at_mean.report.correlation,
-            at_mean.report.scale,
-            z.rms_by_order[1].1,
-            z.rms_by_order[2].1,
-            z.rms_by_order[3].1,
-            repeated(&zero).0,
-            repeated(&zero).1,
-        )
-        .unwrap();
-        if *arch == Arch::Efnn {
-            coupling_scatter(
-                &out.join("couplings.svg"),
-                &format!(
-                    "Taylor at s=0 vs true J_ijk (EFNN, corr {:.3})",
-                    z.correlation
-                ),
-                "learned J_ijk = −∂³E/∂s_i∂s_j∂s_k",
-                &model.couplings,
-                &z.learned,
-            )?;
-        }
         readouts.insert(
             arch.name().into(),
             serde_json::json!({"taylor_zero": zero, "taylor_mean": at_mean,
@@ -453,145 +343,19 @@ impl BinaryReadout {
     }
 }
 
-/// The coupling readout on 0/1 spins. Appends two tables to `md` (the Möbius couplings by body
-/// order, then the four routes side by side), draws `couplings.svg` and `couplings-taylor.svg`
-/// for the EFNN; returns the JSON per architecture.
+/// The coupling readout on 0/1 spins: every route for the best network of each architecture.
+/// Returns the JSON per architecture.
 fn readout_binary(
     best: &[Best],
     model: &ThreeSpin,
     spin_mean: &[f64],
-    out: &Path,
-    md: &mut String,
 ) -> Result<serde_json::Map<String, serde_json::Value>> {
-    writeln!(md, "| best of arch | 3-body corr(J_learned, J) | ‖J_learned − J‖/‖J‖ | RMS 1-body | RMS 2-body | RMS 3-body | RMS ≥4-body (max) |").unwrap();
-    writeln!(md, "|---|---|---|---|---|---|---|").unwrap();
-    let mut routes_md = String::new();
-    writeln!(
-        routes_md,
-        "| best of arch | route | corr(J_learned, J) | scale | ‖J_learned − J‖/‖J‖ |"
-    )
-    .unwrap();
-    writeln!(routes_md, "|---|---|---|---|---|").unwrap();
     let mut readouts = serde_json::Map::new();
     for Best { arch, net, .. } in best {
         let r = BinaryReadout::of(net, model, spin_mean)?;
-        binary_rows(&label(*arch, net), &r, md, &mut routes_md);
-        if *arch == Arch::Efnn {
-            binary_scatters(&r, model, out)?;
-        }
         readouts.insert(arch.name().into(), r.to_json(net));
     }
-    writeln!(md).unwrap();
-    md.push_str(&routes_md);
     Ok(readouts)
-}
-
-/// One network's row of the Möbius table (`md`) and its rows of the routes table (`routes_md`).
-fn binary_rows(label: &str, r: &BinaryReadout, md: &mut String, routes_md: &mut String) {
-    let m = &r.moebius;
-    let higher = m
-        .rms_by_order
-        .iter()
-        .filter(|o| o.0 >= 4)
-        .map(|o| o.1)
-        .fold(0.0, f64::max);
-    writeln!(
-        md,
-        "| {label} | {:.4} | {:.4} | {:.3} | {:.3} | {:.3} | {:.3} |",
-        m.correlation,
-        m.relative_error,
-        m.rms_by_order[1].1,
-        m.rms_by_order[2].1,
-        m.rms_by_order[3].1,
-        higher
-    )
-    .unwrap();
-    for (route, c) in [
-        ("Möbius (exact, s = 0)", m),
-        ("Taylor at s = 0", &r.zero.report),
-        ("Walsh (exact, s = ½)", &r.walsh),
-        ("Taylor at the mean", &r.at_mean.report),
-    ] {
-        writeln!(
-            routes_md,
-            "| {label} | {route} | {:.4} | {:.3} | {:.4} |",
-            c.correlation, c.scale, c.relative_error,
-        )
-        .unwrap();
-    }
-    writeln!(
-        routes_md,
-        "| {label} | corr(Walsh, Taylor at the mean); RMS repeated-index degree 2 / 3 (at the mean) | {:.4} | {:.3} / {:.3} | |",
-        r.between,
-        repeated(&r.at_mean).0,
-        repeated(&r.at_mean).1,
-    )
-    .unwrap();
-}
-
-/// The EFNN's learned against true couplings on 0/1 spins: the exact (Möbius) route in
-/// `couplings.svg`, the Taylor route at the mean in `couplings-taylor.svg`.
-fn binary_scatters(r: &BinaryReadout, model: &ThreeSpin, out: &Path) -> Result<()> {
-    coupling_scatter(
-        &out.join("couplings.svg"),
-        &format!(
-            "learned vs true J_ijk (EFNN, corr {:.3})",
-            r.moebius.correlation
-        ),
-        "learned J_ijk = −c_ijk",
-        &model.couplings,
-        &r.moebius.learned,
-    )?;
-    coupling_scatter(
-        &out.join("couplings-taylor.svg"),
-        &format!(
-            "Taylor at the mean vs true J_ijk (EFNN, corr {:.3})",
-            r.at_mean.report.correlation
-        ),
-        "learned J_ijk = −∂³E/∂s_i∂s_j∂s_k",
-        &model.couplings,
-        &r.at_mean.report.learned,
-    )
-}
-
-/// `error-vs-depth.svg`: the test error against depth at the largest width, one line per
-/// architecture (RMSE on continuous spins, relative error on 0/1 spins, as in the table).
-fn error_vs_depth(s: &CompareSettings, rows: &[Row], out: &Path) -> Result<()> {
-    let wmax = *s.widths.iter().max().unwrap();
-    let error = |r: &Row| {
-        if s.continuous {
-            r.test.rmse
-        } else {
-            r.test.relative
-        }
-    };
-    let series: Vec<(String, Vec<(f64, f64)>)> = Arch::ALL
-        .iter()
-        .map(|a| {
-            (
-                format!("{} (M={wmax})", a.name()),
-                rows.iter()
-                    .filter(|r| r.arch == *a && r.width == wmax)
-                    .map(|r| (r.depth as f64, error(r)))
-                    .collect(),
-            )
-        })
-        .collect();
-    let (title, ydesc) = if s.continuous {
-        ("continuous 3-spin model: test RMSE vs depth", "RMSE")
-    } else {
-        (
-            "3-spin model: test relative error vs depth",
-            "√MSE / |mean E|",
-        )
-    };
-    plots::lines(
-        &out.join("error-vs-depth.svg"),
-        title,
-        "depth n",
-        ydesc,
-        &series,
-    )
 }
 
 /// Writes `text` to `dir/name`; a failure is an [`Error::Write`] naming the file.
@@ -698,9 +462,6 @@ pub fn size_transfer(
     };
     let (net, rep) = train_net(&spec, &data, &c)?;
     let mut rows = vec![];
-    let mut md = String::new();
-    writeln!(md, "| N | samples | rel. error | mean-predictor rel. error | RMSE per site | RMSE/std(E) | ED s/config | EFNN s/config |").unwrap();
-    writeln!(md, "|---|---|---|---|---|---|---|---|").unwrap();
     for &n in &s.sizes {
         let de = DoubleExchange::paper(n);
         let t = Instant::now();
@@ -717,52 +478,22 @@ pub fn size_transfer(
             mean,
             (n * n) as f64,
         );
-        writeln!(
-            md,
-            "| {n} | {} | {:.2e} | {:.2e} | {:.2e} | {:.3} | {:.2e} | {:.2e} |",
-            s.test_samples, m.relative, m.mean_relative, m.rmse_per_site, m.rmse_over_std, ed, nn
-        )
-        .unwrap();
         rows.push(serde_json::json!({"n": n, "metrics": m, "ed_seconds": ed, "efnn_seconds": nn, "mean_energy": mean}));
     }
-    let get = |k: &str| -> Vec<(f64, f64)> {
-        rows.iter()
-            .map(|r| (r["n"].as_f64().unwrap(), r["metrics"][k].as_f64().unwrap()))
-            .collect()
-    };
-    plots::lines(
-        &out.join("error-vs-size.svg"),
-        &format!(
-            "double exchange: EFNN trained at N={}, evaluated at N",
-            s.train_size
-        ),
-        "N",
-        "error",
-        &[
-            ("EFNN √MSE/|mean E|".into(), get("relative")),
-            ("mean predictor √MSE/|mean E|".into(), get("mean_relative")),
-            ("EFNN RMSE/std(E)".into(), get("rmse_over_std")),
-            ("EFNN RMSE per site".into(), get("rmse_per_site")),
-        ],
-    )?;
-    let report = serde_json::json!({"settings": s, "parameters": spec.parameter_count(), "train": rep, "data_seconds": gen_seconds, "rows": rows});
+    let report = serde_json::json!({"settings": s, "parameters": spec.parameter_count(), "train": rep,
+        "data_seconds": gen_seconds, "rows": rows,
+        "provenance": crate::provenance::Provenance::now()});
     write(
         out,
         "transfer.json",
         &serde_json::to_string_pretty(&report).unwrap(),
     )?;
-    write(out, "transfer.md", &md)?;
+    // drawn from the report, as `feynn reports` draws them again
+    write(out, "transfer.md", &reports::transfer(&report, "table")?)?;
+    write(
+        out,
+        "error-vs-size.svg",
+        &reports::transfer(&report, "error-vs-size")?,
+    )?;
     Ok(report)
-}
-
-/// Learned against true couplings, one point per triplet.
-fn coupling_scatter(
-    path: &Path,
-    title: &str,
-    ydesc: &str,
-    truth: &[f64],
-    learned: &[f64],
-) -> Result<()> {
-    let pts: Vec<(f64, f64)> = truth.iter().copied().zip(learned.iter().copied()).collect();
-    plots::scatter(path, title, "true J_ijk", ydesc, &pts)
 }

@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 use std::path::Path;
 
 use crate::physics::lattice::LatticeTheory;
+pub use crate::reports::theory::{sweep_markdown, SweepGrid, SweepMean};
 use crate::theory::study::{Check, LearnConfig, LearnResult, SweepCell};
 use feynn::model::weights::Tensor;
 use feynn::{Error, Result};
@@ -27,7 +28,13 @@ pub fn write_learn(
     dim: usize,
 ) -> Result<()> {
     std::fs::create_dir_all(dir).map_err(io(dir))?;
-    let json = serde_json::json!({ "result": r, "checks": checks });
+    let json = serde_json::json!({
+        "kind": "theory-learn",
+        "provenance": crate::provenance::Provenance::now(),
+        "settings": cfg.record(),
+        "result": r,
+        "checks": checks,
+    });
     let p = dir.join("learn.json");
     std::fs::write(&p, serde_json::to_string_pretty(&json).unwrap() + "\n").map_err(io(&p))?;
     feynn::model::weights::write_safetensors(&dir.join("learned.safetensors"), &tensors)?;
@@ -48,24 +55,15 @@ pub fn write_learn(
     );
     let p = dir.join("learned.fnn");
     std::fs::write(&p, spec).map_err(io(&p))?;
-    let m = &r.matrices;
-    if m.len() == 4 {
-        crate::plot::heatmaps(
-            &dir.join("theory-a2.svg"),
-            &[(&m[0].0, &m[0].1), (&m[1].0, &m[1].1)],
-        )?;
-        crate::plot::heatmaps(
-            &dir.join("theory-a4.svg"),
-            &[(&m[2].0, &m[2].1), (&m[3].0, &m[3].1)],
-        )?;
+    // the figures are drawn from the report, as `feynn reports` draws them again
+    let mut files = vec![("cumulants", "theory-cumulants.svg")];
+    if r.matrices.len() == 4 {
+        files.extend([("a2", "theory-a2.svg"), ("a4", "theory-a4.svg")]);
     }
-    crate::efnn::plots::scatter(
-        &dir.join("theory-cumulants.svg"),
-        "cumulants κ2, κ3: model samples vs data",
-        "data",
-        "model",
-        &r.cumulant_pairs,
-    )?;
+    for (output, file) in files {
+        let svg = crate::reports::theory::learn(&json, output)?;
+        crate::plot::write_text(&dir.join(file), &svg)?;
+    }
     Ok(())
 }
 
@@ -87,65 +85,26 @@ pub fn write_sweep(
         "kind": "theory-sweep",
         "provenance": crate::provenance::Provenance::now(),
         "theory": theory,
+        "grid": SweepGrid {
+            depths: depths.to_vec(),
+            sample_counts: sample_counts.to_vec(),
+            available,
+        },
         "cells": cells,
         "summary": summary,
     });
     std::fs::write(&p, serde_json::to_string_pretty(&json).unwrap() + "\n").map_err(io(&p))?;
-    let p = dir.join("sweep.md");
-    std::fs::write(&p, sweep_markdown(&summary)).map_err(io(&p))?;
-    let rows: Vec<String> = depths.iter().map(|d| format!("L = {d}")).collect();
-    let cols: Vec<String> = sample_counts.iter().map(|m| format!("M = {m}")).collect();
-    for (file, title, get) in [
-        (
-            "sweep-a4.svg",
-            "relative error of A^(4)",
-            (|c: &SweepMean| c.a4[0]) as fn(&_) -> f64,
-        ),
-        ("sweep-a3.svg", "relative error of A^(3)", |c| c.a3[0]),
-        (
-            "sweep-couplings.svg",
-            "relative error of the fitted (g, λ)",
-            |c| c.couplings[0],
-        ),
+    // the table and figures are drawn from the report, as `feynn reports` draws them again
+    for (output, file) in [
+        ("table", "sweep.md"),
+        ("a4", "sweep-a4.svg"),
+        ("a3", "sweep-a3.svg"),
+        ("couplings", "sweep-couplings.svg"),
     ] {
-        let values: Vec<Vec<f64>> = depths
-            .iter()
-            .map(|d| {
-                sample_counts
-                    .iter()
-                    .map(|m| {
-                        summary
-                            .iter()
-                            .find(|c| c.depth == *d && c.samples == (*m).min(available))
-                            .map_or(f64::NAN, get)
-                    })
-                    .collect()
-            })
-            .collect();
-        crate::theory::plots::grid(
-            &dir.join(file),
-            title,
-            "depth",
-            "samples",
-            &rows,
-            &cols,
-            &values,
-        )?;
+        let text = crate::reports::theory::sweep(&json, output)?;
+        crate::plot::write_text(&dir.join(file), &text)?;
     }
     Ok(())
-}
-
-/// The seeds of one sweep cell: [mean, sd] of each error (sd NaN for one seed).
-#[derive(Debug, Clone, serde::Serialize)]
-pub struct SweepMean {
-    pub depth: usize,
-    pub samples: usize,
-    pub seeds: usize,
-    pub a2: [f64; 2],
-    pub a3: [f64; 2],
-    pub a4: [f64; 2],
-    pub couplings: [f64; 2],
-    pub seconds: f64,
 }
 
 /// Mean ± sd over the seeds per (depth, samples), in the order of first appearance.
@@ -186,74 +145,17 @@ pub fn sweep_summary(cells: &[SweepCell]) -> Vec<SweepMean> {
         .collect()
 }
 
-/// The sweep summary as a Markdown table (the book includes it).
-pub fn sweep_markdown(summary: &[SweepMean]) -> String {
-    let pm = |v: [f64; 2]| {
-        if v[1].is_finite() {
-            format!("{:.3} ± {:.3}", v[0], v[1])
-        } else {
-            format!("{:.3}", v[0])
-        }
-    };
-    let mut s = String::from(
-        "| depth | M | seeds | A^(2) | A^(3) | A^(4) | (g, λ) | time per run |\n|---|---|---|---|---|---|---|---|\n",
-    );
-    for c in summary {
-        s += &format!(
-            "| {} | {} | {} | {} | {} | {} | {} | {:.0} s |\n",
-            c.depth,
-            c.samples,
-            c.seeds,
-            pm(c.a2),
-            pm(c.a3),
-            pm(c.a4),
-            pm(c.couplings),
-            c.seconds
-        );
-    }
-    s
-}
-
 /// Write `grid.json` (every run, the cells, provenance and settings), `grid.md` (the cells) and
 /// `grid-couplings.svg` (learned vs true m², κ, g, λ, mean ± sd over the seeds) into `dir`.
 pub fn write_grid(dir: &Path, report: &crate::theory::grid::GridReport) -> Result<()> {
     std::fs::create_dir_all(dir).map_err(io(dir))?;
     let p = dir.join("grid.json");
     std::fs::write(&p, serde_json::to_string_pretty(report).unwrap() + "\n").map_err(io(&p))?;
-    let p = dir.join("grid.md");
-    std::fs::write(&p, crate::theory::grid::markdown(&report.cells)).map_err(io(&p))?;
-    grid_figure(&dir.join("grid-couplings.svg"), &report.cells)
-}
-
-/// The figure of a grid's cells: one panel per coupling, one series per (lattice, depth).
-pub fn grid_figure(path: &Path, cells: &[crate::theory::grid::GridCell]) -> Result<()> {
-    let mut keys: Vec<(String, usize)> = vec![];
-    for c in cells {
-        if !keys.contains(&(c.lattice.clone(), c.depth)) {
-            keys.push((c.lattice.clone(), c.depth));
-        }
+    // the table and figure are drawn from the report, as `feynn reports` draws them again
+    let json = serde_json::to_value(report).expect("numbers and strings");
+    for (output, file) in [("table", "grid.md"), ("couplings", "grid-couplings.svg")] {
+        let text = crate::reports::theory::grid(&json, output)?;
+        crate::plot::write_text(&dir.join(file), &text)?;
     }
-    let panels: Vec<(String, Vec<crate::theory::plots::ErrorSeries>)> = ["m²", "κ", "g", "λ"]
-        .iter()
-        .enumerate()
-        .map(|(k, name)| {
-            let series = keys
-                .iter()
-                .map(|(lattice, depth)| {
-                    let pts = cells
-                        .iter()
-                        .filter(|c| &c.lattice == lattice && c.depth == *depth)
-                        .map(|c| (c.truth[k], c.learned[k].mean, c.learned[k].sd))
-                        .collect();
-                    (format!("lattice {lattice}, depth {depth}"), pts)
-                })
-                .collect();
-            (name.to_string(), series)
-        })
-        .collect();
-    crate::theory::plots::learned_vs_true(
-        path,
-        "learned vs true couplings (mean ± sd over seeds)",
-        &panels,
-    )
+    Ok(())
 }

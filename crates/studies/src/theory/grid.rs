@@ -9,8 +9,12 @@
 
 use serde::{Deserialize, Serialize};
 
+#[cfg(feature = "train")]
 use super::study::{checks, learn, LearnConfig};
-use crate::physics::lattice::{LatticeTheory, COUPLING_NAMES};
+use crate::physics::lattice::LatticeTheory;
+#[cfg(feature = "train")]
+use crate::physics::lattice::COUPLING_NAMES;
+#[cfg(feature = "train")]
 use crate::physics::mcmc::HmcConfig;
 use crate::provenance::Provenance;
 use feynn::error::{Error, Result};
@@ -109,6 +113,21 @@ pub struct GridSettings {
     pub model_samples: usize,
 }
 
+/// A number written as `null` when NaN (serde_json) reads back as NaN.
+fn nan_or<'de, D: serde::Deserializer<'de>>(d: D) -> std::result::Result<f64, D::Error> {
+    Ok(Option::<f64>::deserialize(d)?.unwrap_or(f64::NAN))
+}
+
+fn nan_or_array<'de, D: serde::Deserializer<'de>, const K: usize>(
+    d: D,
+) -> std::result::Result<[f64; K], D::Error> {
+    let v = Vec::<Option<f64>>::deserialize(d)?;
+    let n = v.len();
+    let v: Vec<f64> = v.into_iter().map(|x| x.unwrap_or(f64::NAN)).collect();
+    v.try_into()
+        .map_err(|_| serde::de::Error::invalid_length(n, &"the array's length"))
+}
+
 /// One trained network of the grid.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct GridRun {
@@ -118,20 +137,30 @@ pub struct GridRun {
     pub depth: usize,
     /// (m², κ, g, λ), true and learned (the learned action at the data mean projected onto the
     /// theory's operators).
+    #[serde(deserialize_with = "nan_or_array")]
     pub truth: [f64; 4],
+    #[serde(deserialize_with = "nan_or_array")]
     pub learned: [f64; 4],
     /// Relative Frobenius errors of A^(2), A^(3), A^(4) at the data mean.
+    #[serde(deserialize_with = "nan_or")]
     pub a2: f64,
+    #[serde(deserialize_with = "nan_or")]
     pub a3: f64,
+    #[serde(deserialize_with = "nan_or")]
     pub a4: f64,
     /// Model vs data cumulants κ1–κ3 (‖Δκ_k‖/‖κ2‖^{k/2}) and the data halves' difference.
+    #[serde(deserialize_with = "nan_or_array")]
     pub cumulants: [f64; 3],
+    #[serde(deserialize_with = "nan_or_array")]
     pub cumulants_noise: [f64; 3],
     /// Every check of `theory learn` passed; the names of the ones that failed.
     pub pass: bool,
     pub failed: Vec<String>,
+    #[serde(deserialize_with = "nan_or")]
     pub val_nll: f64,
+    #[serde(deserialize_with = "nan_or")]
     pub hmc_acceptance: f64,
+    #[serde(deserialize_with = "nan_or")]
     pub hmc_tau: f64,
     pub seconds: f64,
 }
@@ -239,6 +268,7 @@ pub fn check_grid(s: &GridSettings) -> Result<Vec<Vec<LatticeTheory>>> {
 }
 
 /// Run the grid; `on_run` sees each trained network as it finishes.
+#[cfg(feature = "train")]
 pub fn run(
     s: &GridSettings,
     hmc: &HmcConfig,

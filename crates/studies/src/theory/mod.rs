@@ -9,7 +9,7 @@
 //! * [`fit`] (feature `train`): maximum-likelihood training of `quad` INNs with candle.
 //! * [`study`] (feature `train`): the pipeline `feynn theory learn` runs, and the depth ×
 //!   samples sweep.
-//! * [`grid`] (feature `train`): the broad unimodal class — coupling sets × lattices × seeds ×
+//! * [`grid`] (its `run` needs feature `train`): the broad unimodal class — coupling sets × lattices × seeds ×
 //!   depths, learned couplings with the seeds' spread.
 //! * [`plots`]: the figures (coupling matrices, cumulant scatter, sweep heat map).
 
@@ -17,7 +17,6 @@
 pub mod artifacts;
 #[cfg(feature = "train")]
 pub mod fit;
-#[cfg(feature = "train")]
 pub mod grid;
 pub mod plots;
 #[cfg(feature = "train")]

@@ -109,11 +109,45 @@ pub struct LearnResult {
     /// Latent draws without a pre-image while sampling the model (density defect).
     pub model_rejected: usize,
     pub seconds: f64,
-    /// A^(2) learned and true (N×N), A^(4)_{iijj} learned and true, for the figures.
-    #[serde(skip)]
+    /// A^(2) learned and true (N×N), A^(4)_{iijj} learned and true, for the figures (written
+    /// as `{name, rows}`; `feynn reports` draws the figures from them).
+    #[serde(serialize_with = "named_matrices")]
     pub matrices: Vec<(String, Array2<f64>)>,
-    #[serde(skip)]
+    /// (data, model) pairs of the κ2 and κ3 entries with sorted indices, for the scatter plot.
     pub cumulant_pairs: Vec<(f64, f64)>,
+}
+
+fn named_matrices<S: serde::Serializer>(
+    m: &[(String, Array2<f64>)],
+    s: S,
+) -> std::result::Result<S::Ok, S::Error> {
+    use serde::ser::SerializeSeq;
+    let mut seq = s.serialize_seq(Some(m.len()))?;
+    for (name, a) in m {
+        seq.serialize_element(&crate::reports::theory::NamedMatrix::of(name, a))?;
+    }
+    seq.end()
+}
+
+impl LearnConfig {
+    /// The settings as a report records them.
+    pub fn record(&self) -> serde_json::Value {
+        let t = &self.train;
+        serde_json::json!({
+            "depth": self.depth,
+            "layer": self.kind.keyword(),
+            "epochs": t.epochs,
+            "batch": t.batch,
+            "lr": t.lr,
+            "lr_end": t.lr_end,
+            "weight_decay": t.weight_decay,
+            "val_fraction": t.val_fraction,
+            "patience": t.patience,
+            "seed": t.seed,
+            "model_samples": self.model_samples,
+            "branch_penalty": self.branch_penalty,
+        })
+    }
 }
 
 /// Train a network of `cfg.depth` layers on `x` (samples × N) and compare its action at the data
