@@ -247,6 +247,19 @@ fn quick_scale_study_compares_every_model_at_every_size() {
             .iter()
             .all(|x| x["metrics"]["rmse"].as_f64().unwrap().is_finite()));
     }
+    // `feynn reports` draws the same table and figure from the report alone
+    std::fs::write(
+        dir.path().join("m.json"),
+        r#"{"reports": [{"report": "scale/scale.json", "kind": "efnn-scale",
+            "outputs": {"table": "scale/scale.md", "error-vs-size": "scale/error-vs-size.svg"}}]}"#,
+    )
+    .unwrap();
+    let o = Command::new(BIN)
+        .args(["reports", "--check"])
+        .arg(dir.path().join("m.json"))
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stdout));
     // one test count per size, sizes ED can handle: refused before any work
     for bad in [
         vec![

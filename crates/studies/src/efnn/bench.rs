@@ -6,7 +6,7 @@
 //! predictor's own numbers.
 
 /// Errors of predictions against labels.
-#[derive(Debug, Clone, Copy, serde::Serialize)]
+#[derive(Debug, Clone, Copy, serde::Serialize, serde::Deserialize)]
 pub struct Metrics {
     /// √MSE.
     pub rmse: f64,

@@ -14,7 +14,7 @@
 //! * [`eval`]: a trained spec against a data set (loading, metrics).
 //! * [`effective`]: the effective-model baseline of the double-exchange benchmark (linear
 //!   regression on translation-invariant spin invariants).
-//! * `scale` (feature `train`): the double-exchange study at the paper's scale — train at
+//! * [`scale`] (its `run` needs feature `train`): the double-exchange study at the paper's scale — train at
 //!   N = 10, evaluate at 20–40 next to the baselines, time ED.
 //! * [`bench`]: the error metrics of the paper and the honest ones (RMSE per site, RMSE/std,
 //!   the predict-the-mean baseline).
@@ -28,7 +28,6 @@ pub mod eval;
 pub mod forward;
 pub mod plots;
 pub mod readout;
-#[cfg(feature = "train")]
 pub mod scale;
 pub mod spec;
 #[cfg(feature = "train")]

@@ -10,24 +10,29 @@
 
 use std::fmt::Write as _;
 use std::path::Path;
+#[cfg(feature = "train")]
 use std::time::Instant;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
-use super::bench::{metrics, Metrics};
-use super::datasets;
-use super::effective::{self, EffectiveModel};
-use super::forward::EfnnNet;
+use super::bench::Metrics;
 use super::plots;
-use super::spec::{Arch, EfnnSpec, Geometry};
-use super::train::EfnnTrainable;
-use crate::physics::double_exchange::DoubleExchange;
 use crate::provenance::Provenance;
-use crate::train::{train, Config};
 use feynn::error::{Error, Result};
+#[cfg(feature = "train")]
+use {
+    super::bench::metrics,
+    super::datasets,
+    super::effective::{self, EffectiveModel},
+    super::forward::EfnnNet,
+    super::spec::{Arch, EfnnSpec, Geometry},
+    super::train::EfnnTrainable,
+    crate::physics::double_exchange::DoubleExchange,
+    crate::train::{train, Config},
+};
 
 /// Settings of the scale study.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct ScaleSettings {
     /// Lattice size of the training configurations.
     pub train_size: usize,
@@ -116,18 +121,19 @@ impl ScaleSettings {
 }
 
 /// One trained (or fitted) model of the study.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct ScaleModel {
     pub name: String,
     pub parameters: usize,
     pub train_seconds: f64,
     /// RMSE of the energy on the held-out 10 % of the training configurations (NaN for the
     /// effective model, which is fitted on all of them).
+    #[serde(deserialize_with = "crate::reports::nan_or")]
     pub val_rmse: f64,
 }
 
 /// One model at one size.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct ScaleResult {
     pub model: String,
     pub metrics: Metrics,
@@ -138,7 +144,7 @@ pub struct ScaleResult {
 }
 
 /// One test size.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct ScaleRow {
     pub n: usize,
     pub samples: usize,
@@ -149,9 +155,9 @@ pub struct ScaleRow {
 }
 
 /// The report: `scale.json`.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct ScaleReport {
-    pub kind: &'static str,
+    pub kind: String,
     pub provenance: Provenance,
     pub settings: ScaleSettings,
     pub data_seconds: f64,
@@ -160,11 +166,13 @@ pub struct ScaleReport {
     pub seconds: f64,
 }
 
+#[cfg(feature = "train")]
 enum Model {
     Net(EfnnNet),
     Effective(EffectiveModel),
 }
 
+#[cfg(feature = "train")]
 impl Model {
     fn energies(&self, x: &ndarray::Array2<f64>) -> Result<Vec<f64>> {
         match self {
@@ -174,6 +182,7 @@ impl Model {
     }
 }
 
+#[cfg(feature = "train")]
 fn conv(name: &str, arch: Arch, channels: usize, s: &ScaleSettings) -> Result<EfnnSpec> {
     EfnnSpec::new(
         name,
@@ -186,6 +195,7 @@ fn conv(name: &str, arch: Arch, channels: usize, s: &ScaleSettings) -> Result<Ef
     )
 }
 
+#[cfg(feature = "train")]
 /// The channel count of `arch` whose parameter count is closest to `target`.
 fn matched(arch: Arch, target: usize, s: &ScaleSettings) -> Result<EfnnSpec> {
     let mut best: Option<EfnnSpec> = None;
@@ -201,6 +211,7 @@ fn matched(arch: Arch, target: usize, s: &ScaleSettings) -> Result<EfnnSpec> {
     Ok(best.expect("at least one channel count"))
 }
 
+#[cfg(feature = "train")]
 /// Run the study and write `scale.json`, `scale.md`, `error-vs-size.svg` into `out`.
 pub fn run(s: &ScaleSettings, out: &Path, progress: bool) -> Result<ScaleReport> {
     s.check()?;
@@ -304,7 +315,7 @@ pub fn run(s: &ScaleSettings, out: &Path, progress: bool) -> Result<ScaleReport>
         });
     }
     let report = ScaleReport {
-        kind: "efnn-scale",
+        kind: "efnn-scale".into(),
         provenance,
         settings: s.clone(),
         data_seconds,
@@ -316,6 +327,7 @@ pub fn run(s: &ScaleSettings, out: &Path, progress: bool) -> Result<ScaleReport>
     Ok(report)
 }
 
+#[cfg(feature = "train")]
 fn channels_of(spec: &EfnnSpec) -> usize {
     match spec.geometry {
         Geometry::Conv { channels, .. } => channels,
@@ -337,6 +349,11 @@ pub fn write_report(out: &Path, r: &ScaleReport) -> Result<()> {
         serde_json::to_string_pretty(r).unwrap() + "\n",
     )?;
     write("scale.md", markdown(r))?;
+    write("error-vs-size.svg", figure(r)?)
+}
+
+/// The relative error against N of every model and of the mean predictor, as SVG text.
+pub fn figure(r: &ScaleReport) -> Result<String> {
     let mut series: Vec<(String, Vec<(f64, f64)>)> = r
         .models
         .iter()
@@ -365,8 +382,7 @@ pub fn write_report(out: &Path, r: &ScaleReport) -> Result<()> {
             })
             .collect(),
     ));
-    plots::lines(
-        &out.join("error-vs-size.svg"),
+    plots::lines_svg(
         &format!(
             "double exchange: trained at N = {}, evaluated at N (√MSE/|mean E|)",
             r.settings.train_size

@@ -506,3 +506,14 @@ pub fn transfer(report: &serde_json::Value, output: &str) -> Result<String> {
         _ => Err(unknown(Kind::EfnnTransfer, output)),
     }
 }
+
+/// An `efnn-scale` report's output: `table` (`scale.md`) or `error-vs-size`, drawn by the
+/// study's own [`crate::efnn::scale::markdown`] and [`crate::efnn::scale::figure`].
+pub fn scale(report: &serde_json::Value, output: &str) -> Result<String> {
+    let r: crate::efnn::scale::ScaleReport = view(report, "efnn-scale")?;
+    match output {
+        "table" => Ok(crate::efnn::scale::markdown(&r)),
+        "error-vs-size" => crate::efnn::scale::figure(&r),
+        _ => Err(unknown(Kind::EfnnScale, output)),
+    }
+}

@@ -50,6 +50,8 @@ pub enum Kind {
     EfnnCompare,
     /// `feynn efnn transfer` (`transfer.json`).
     EfnnTransfer,
+    /// `feynn efnn scale` (`scale.json`).
+    EfnnScale,
     /// `feynn theory learn` (`learn.json`).
     TheoryLearn,
     /// `feynn theory sweep` (`sweep.json`).
@@ -66,6 +68,7 @@ impl Kind {
             Kind::BornSeeds => "born-seeds",
             Kind::EfnnCompare => "efnn-compare",
             Kind::EfnnTransfer => "efnn-transfer",
+            Kind::EfnnScale => "efnn-scale",
             Kind::TheoryLearn => "theory-learn",
             Kind::TheorySweep => "theory-sweep",
             Kind::TheoryGrid => "theory-grid",
@@ -79,6 +82,7 @@ impl Kind {
             Kind::BornSeeds => &["table"],
             Kind::EfnnCompare => &["tables", "error-vs-depth", "couplings", "couplings-taylor"],
             Kind::EfnnTransfer => &["table", "error-vs-size"],
+            Kind::EfnnScale => &["table", "error-vs-size"],
             Kind::TheoryLearn => &["a2", "a4", "cumulants"],
             Kind::TheorySweep => &["table", "a3", "a4", "couplings"],
             Kind::TheoryGrid => &["table", "couplings"],
@@ -92,6 +96,7 @@ impl Kind {
             Kind::BornSeeds => born::seeds(report, output),
             Kind::EfnnCompare => efnn::compare(report, output),
             Kind::EfnnTransfer => efnn::transfer(report, output),
+            Kind::EfnnScale => efnn::scale(report, output),
             Kind::TheoryLearn => theory::learn(report, output),
             Kind::TheorySweep => theory::sweep(report, output),
             Kind::TheoryGrid => theory::grid(report, output),
