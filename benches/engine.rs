@@ -3,8 +3,11 @@
 //!
 //! `cargo bench --no-default-features --bench engine` runs them under criterion. With
 //! `FEYNN_TABLE=1` in the environment it instead prints one JSON line per (row, plan) with the
-//! median per-point time and per-degree checksums, for `benches/peers/jax_taylor.py`, which
-//! builds the same networks (the LCG below) and times JAX beside it.
+//! median per-point time (from `Expander::expand_batch` of the 64 points; `single_median_s`:
+//! one `expand` call per point) and per-degree checksums, for `benches/peers/jax_taylor.py`,
+//! which builds the same networks (the LCG below) and times JAX beside it. `FEYNN_ROW` and
+//! `FEYNN_PLAN` keep only the rows / plans whose names contain them; `FEYNN_REPS` sets the
+//! repetitions (7).
 
 use std::time::Instant;
 
@@ -107,11 +110,7 @@ fn bench(c: &mut Criterion) {
             };
             let tag = if plan == auto { " (auto)" } else { "" };
             c.bench_function(&format!("{name} / {plan}{tag} / {take} points"), |b| {
-                b.iter(|| {
-                    for p in &pts[..take] {
-                        std::hint::black_box(ex.expand(p).unwrap());
-                    }
-                })
+                b.iter(|| std::hint::black_box(ex.expand_batch(&pts[..take]).unwrap()))
             });
         }
     }
@@ -132,7 +131,13 @@ fn table() {
         .ok()
         .and_then(|v| v.parse().ok())
         .unwrap_or(7);
+    // FEYNN_ROW / FEYNN_PLAN: run only the rows / plans whose name contains the value
+    let row_filter = std::env::var("FEYNN_ROW").unwrap_or_default();
+    let plan_filter = std::env::var("FEYNN_PLAN").unwrap_or_default();
     for (name, widths, order) in ROWS {
+        if !name.contains(&row_filter) {
+            continue;
+        }
         let net = network(widths);
         let pts = points(widths[0]);
         let opts = Options {
@@ -141,6 +146,9 @@ fn table() {
         };
         let auto = Expander::new(&net, &opts).unwrap().plan();
         for plan in plans() {
+            if !plan.name().contains(&plan_filter) {
+                continue;
+            }
             let Ok(ex) = Expander::with_plan(&net, &opts, plan) else {
                 continue;
             };
@@ -150,22 +158,40 @@ fn table() {
                 pts.len()
             };
             ex.expand(&pts[0]).unwrap();
-            let mut times: Vec<f64> = (0..reps)
-                .map(|_| {
-                    let t = Instant::now();
-                    for p in &pts[..take] {
-                        std::hint::black_box(ex.expand(p).unwrap());
-                    }
-                    t.elapsed().as_secs_f64() / take as f64
-                })
-                .collect();
-            times.sort_by(f64::total_cmp);
+            // per point from the batch (Expander::expand_batch, what `--at-file` runs per
+            // thread), and from one call per point
+            let time = |batch: bool| -> Vec<f64> {
+                let mut times: Vec<f64> = (0..reps)
+                    .map(|_| {
+                        let t = Instant::now();
+                        if batch {
+                            std::hint::black_box(ex.expand_batch(&pts[..take]).unwrap());
+                        } else {
+                            for p in &pts[..take] {
+                                std::hint::black_box(ex.expand(p).unwrap());
+                            }
+                        }
+                        t.elapsed().as_secs_f64() / take as f64
+                    })
+                    .collect();
+                times.sort_by(f64::total_cmp);
+                times
+            };
+            let times = time(true);
+            // only the diagram plan batches; the others run the same calls either way
+            let single = if plan == Plan::Diagrams && std::env::var_os("FEYNN_NO_SINGLE").is_none()
+            {
+                time(false)[reps / 2]
+            } else {
+                times[times.len() / 2]
+            };
             let e = ex.estimate();
             println!(
                 "{}",
                 serde_json::json!({
                     "row": name, "plan": plan.name(), "auto": plan == auto,
                     "median_s": times[times.len() / 2], "best_s": times[0],
+                    "single_median_s": single,
                     "coefficients": ex.monomials().len(),
                     "predicted_flops": e.flops(), "predicted_bytes": e.bytes,
                     "checksums": checksums(&ex, &pts[0]),

@@ -143,6 +143,54 @@ fn every_plan_matches_the_dual_oracle_and_the_others() {
     assert!(compared.iter().all(|&c| c >= 60), "{compared:?}");
 }
 
+/// A batch of points (Expander::expand_batch: the diagram plan's chunks across points) and
+/// expand_many give every point's coefficients as single calls do (which the sweep above checks
+/// against the oracle), on every plan, the first point being the sweep's.
+#[test]
+fn batches_match_single_points() {
+    for seed in (0..NETWORKS).step_by(5) {
+        let (r, x0, order) = case(seed);
+        let net = r.network();
+        let opts = Options {
+            order,
+            ..Options::default()
+        };
+        let mut rng = StdRng::seed_from_u64(0xba7c + seed);
+        // a chunk holds at most 64 points: 70 cross a chunk boundary
+        let points: Vec<Vec<f64>> = (0..70)
+            .map(|i| {
+                if i == 0 {
+                    x0.clone()
+                } else {
+                    (0..r.inputs).map(|_| rng.random_range(-0.9..0.9)).collect()
+                }
+            })
+            .collect();
+        for plan in [Plan::Diagrams, Plan::Jets, Plan::Series] {
+            let Ok(ex) = Expander::with_plan(&net, &opts, plan) else {
+                continue;
+            };
+            let batch = ex.expand_batch(&points).unwrap();
+            let many = ex.expand_many(&points).unwrap();
+            assert_eq!(batch.len(), points.len());
+            for (i, p) in points.iter().enumerate() {
+                let one = ex.expand(p).unwrap().coefficients;
+                let scale = one.iter().fold(1e-300f64, |m, v| m.max(v.abs()));
+                for (b, label) in [(&batch[i], "batch"), (&many[i], "many")] {
+                    assert_eq!(&b.point, p);
+                    assert_close_scaled(
+                        b.coefficients.as_slice().unwrap(),
+                        one.as_slice().unwrap(),
+                        REL,
+                        scale,
+                        &format!("seed {seed}, plan {plan}, point {i}: {label} vs single"),
+                    );
+                }
+            }
+        }
+    }
+}
+
 #[test]
 fn the_cost_model_picks_dense_contractions_for_wide_low_order() {
     let wide = RefNet::random(1, 64, &[(128, Act::Tanh), (128, Act::Tanh)], 1, None).network();

@@ -14,11 +14,16 @@
 
 use std::collections::HashMap;
 
+use ndarray::linalg::general_mat_mul;
 use ndarray::{s, Array1, Array2, Axis};
 
 use super::basis::count_monomials;
 use crate::error::Result;
 use crate::model::Network;
+
+/// Up to this many rows a matrix product runs as row axpys instead of a GEMM (which packs its
+/// whole right operand).
+const FEW: usize = 4;
 
 /// Whether the jet plan takes a request: few enough directions and weights to precompute.
 pub fn supported(d: usize, order: usize) -> bool {
@@ -131,6 +136,16 @@ impl Jets {
                 let mut z = Array2::<f64>::zeros((w.nrows(), cols));
                 z.slice_mut(s![.., ..r]).assign(&w.dot(&self.dirs));
                 z
+            } else if w.nrows() <= FEW {
+                // a handful of rows (the output layer): row axpys; a GEMM would pack all of `a`
+                // for as few products
+                let mut z = Array2::<f64>::zeros((w.nrows(), cols));
+                for (mut zr, wr) in z.rows_mut().into_iter().zip(w.rows()) {
+                    for (j, &wj) in wr.iter().enumerate() {
+                        zr.scaled_add(wj, &a.row(j));
+                    }
+                }
+                z
             } else {
                 w.dot(&a)
             };
@@ -141,7 +156,15 @@ impl Jets {
                     super::vertices::taylor_into(act, z0[j], &mut c)?;
                     v0[j] = c[0];
                     let p = row.as_slice_mut().expect("standard layout");
-                    horner(&c, p, &mut acc, &mut next, n, r);
+                    match n {
+                        1 => horner_lanes::<1>(&c, p, r),
+                        2 => horner_lanes::<2>(&c, p, r),
+                        3 => horner_lanes::<3>(&c, p, r),
+                        4 => horner_lanes::<4>(&c, p, r),
+                        5 => horner_lanes::<5>(&c, p, r),
+                        6 => horner_lanes::<6>(&c, p, r),
+                        _ => horner(&c, p, &mut acc, &mut next, n, r),
+                    }
                 }
             }
             a0 = v0;
@@ -154,8 +177,19 @@ impl Jets {
         let mut col = 1;
         for k in 1..=n {
             let w = &self.weights[k - 1];
-            let block = a.slice(s![.., (k - 1) * r..k * r]).dot(w);
-            coef.slice_mut(s![.., col..col + w.ncols()]).assign(&block);
+            let y = a.slice(s![.., (k - 1) * r..k * r]);
+            let mut dst = coef.slice_mut(s![.., col..col + w.ncols()]);
+            if outs <= FEW {
+                // per output a vector–matrix product as axpys over the rows of the weights (a
+                // GEMM would pack all r × m_k weights for one row of products)
+                for (o, mut dr) in dst.rows_mut().into_iter().enumerate() {
+                    for (i, wi) in w.rows().into_iter().enumerate() {
+                        dr.scaled_add(y[[o, i]], &wi);
+                    }
+                }
+            } else {
+                general_mat_mul(1.0, &y, w, 0.0, &mut dst);
+            }
             col += w.ncols();
         }
         Ok(coef)
@@ -189,6 +223,102 @@ fn horner(c: &[f64], p: &mut [f64], acc: &mut [f64], next: &mut [f64], n: usize,
         acc0 = c[q];
     }
     p.copy_from_slice(&acc[..n * r]);
+}
+
+/// [`horner`] for a fixed order N, eight directions at a time with every degree in registers:
+/// one pass over `p` instead of one per (Horner step, degree), so it is bound by the
+/// multiply–adds, not by loads and stores. The crate is built for baseline x86-64 (SSE2), so
+/// the loop is compiled again with AVX-512 or AVX2 and fused multiply–adds, taken where the CPU
+/// has them (detected at run time).
+fn horner_lanes<const N: usize>(c: &[f64], p: &mut [f64], r: usize) {
+    #[cfg(target_arch = "x86_64")]
+    {
+        if std::arch::is_x86_feature_detected!("avx512f")
+            && std::arch::is_x86_feature_detected!("fma")
+        {
+            // SAFETY: the target features were detected on this CPU
+            return unsafe { horner_avx512::<N>(c, p, r) };
+        }
+        if std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma")
+        {
+            // SAFETY: the target features were detected on this CPU
+            return unsafe { horner_avx2::<N>(c, p, r) };
+        }
+    }
+    horner_lanes_body::<N, false>(c, p, r)
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f,fma")]
+fn horner_avx512<const N: usize>(c: &[f64], p: &mut [f64], r: usize) {
+    horner_lanes_body::<N, true>(c, p, r)
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2,fma")]
+fn horner_avx2<const N: usize>(c: &[f64], p: &mut [f64], r: usize) {
+    horner_lanes_body::<N, true>(c, p, r)
+}
+
+/// The body of [`horner_lanes`]; `FUSED`: multiply–adds as `mul_add` (only where the CPU has
+/// FMA: elsewhere `mul_add` is a library call).
+#[inline(always)]
+fn horner_lanes_body<const N: usize, const FUSED: bool>(c: &[f64], p: &mut [f64], r: usize) {
+    const L: usize = 8;
+    let mut i0 = 0;
+    while i0 < r {
+        let len = L.min(r - i0);
+        // pv[k][l] = degree k + 1 along direction i0 + l
+        let mut pv = [[0.0f64; L]; N];
+        for (k, row) in pv.iter_mut().enumerate() {
+            let src = &p[k * r + i0..k * r + i0 + len];
+            // fixed-length copies (moves in registers) for full groups, memcpy for the tail
+            match <&[f64; L]>::try_from(src) {
+                Ok(full) => *row = *full,
+                Err(_) => row[..len].copy_from_slice(src),
+            }
+        }
+        let mut acc = [[0.0f64; L]; N];
+        let mut acc0 = c[N];
+        // constant trip counts with the triangle as conditions, so that the compiler unrolls
+        // every loop and keeps `acc` in registers
+        for qq in 0..N {
+            let q = N - 1 - qq;
+            // in place, highest degree first: degree k reads only the lower degrees i < k
+            for kk in 0..N {
+                let k = N - kk;
+                if k > N - q {
+                    continue;
+                }
+                let mut v = [0.0f64; L];
+                for l in 0..L {
+                    v[l] = acc0 * pv[k - 1][l];
+                }
+                for i in 1..N {
+                    if i >= k {
+                        break;
+                    }
+                    for l in 0..L {
+                        v[l] = if FUSED {
+                            acc[i - 1][l].mul_add(pv[k - i - 1][l], v[l])
+                        } else {
+                            v[l] + acc[i - 1][l] * pv[k - i - 1][l]
+                        };
+                    }
+                }
+                acc[k - 1] = v;
+            }
+            acc0 = c[q];
+        }
+        for (k, row) in acc.iter().enumerate() {
+            let dst = &mut p[k * r + i0..k * r + i0 + len];
+            match <&mut [f64; L]>::try_from(&mut *dst) {
+                Ok(full) => *full = *row,
+                Err(_) => dst.copy_from_slice(&row[..len]),
+            }
+        }
+        i0 += L;
+    }
 }
 
 /// The Lagrange polynomial of lattice point `i` (|i| = N) over the degree-N exponents

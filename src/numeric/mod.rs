@@ -72,6 +72,7 @@ pub struct Expander<'a> {
     pub basis: Basis,
     estimate: Estimate,
     jets: Option<jets::Jets>,
+    dense: Option<dense::Dense>,
 }
 
 impl<'a> Expander<'a> {
@@ -151,11 +152,16 @@ impl<'a> Expander<'a> {
             Plan::Jets => Some(jets::Jets::new(net.inputs(), opts.order)),
             _ => None,
         };
+        let dense = match estimate.plan {
+            Plan::Diagrams => Some(dense::Dense::new(net, opts.order)),
+            _ => None,
+        };
         Ok(Expander {
             net,
             basis,
             estimate,
             jets,
+            dense,
         })
     }
 
@@ -181,6 +187,59 @@ impl<'a> Expander<'a> {
 
     /// Expand at x0.
     pub fn expand(&self, x0: &[f64]) -> Result<Expansion> {
+        self.check_point(x0)?;
+        let coefficients = match self.estimate.plan {
+            Plan::Diagrams => self
+                .dense
+                .as_ref()
+                .expect("built with the plan")
+                .expand_batch(self.net, &[x0.to_vec()])?
+                .pop()
+                .expect("one point"),
+            Plan::Jets => self
+                .jets
+                .as_ref()
+                .expect("built with the plan")
+                .expand(self.net, x0)?,
+            _ => self.expand_series(x0)?,
+        };
+        self.expansion(x0, coefficients)
+    }
+
+    /// Expand at many points on the calling thread, as one batch: the diagram plan runs the
+    /// points of a chunk together (the per-point matrix–vector products become matrix–matrix
+    /// products across points, [`dense::Dense::expand_batch`]); the other plans go point by
+    /// point. Results in input order; the same numbers as [`Expander::expand`] per point.
+    pub fn expand_batch(&self, points: &[Vec<f64>]) -> Result<Vec<Expansion>> {
+        for x in points {
+            self.check_point(x)?;
+        }
+        match self.estimate.plan {
+            Plan::Diagrams => {
+                let coefs = self
+                    .dense
+                    .as_ref()
+                    .expect("built with the plan")
+                    .expand_batch(self.net, points)?;
+                points
+                    .iter()
+                    .zip(coefs)
+                    .map(|(x, c)| self.expansion(x, c))
+                    .collect()
+            }
+            _ => points.iter().map(|x| self.expand(x)).collect(),
+        }
+    }
+
+    /// Points that [`Expander::expand_batch`] runs together on this plan.
+    pub fn batch_points(&self) -> usize {
+        match self.estimate.plan {
+            Plan::Diagrams => dense::chunk_points(self.net),
+            _ => 1,
+        }
+    }
+
+    fn check_point(&self, x0: &[f64]) -> Result<()> {
         let d = self.net.inputs();
         if x0.len() != d {
             return Err(Error::invalid(
@@ -197,15 +256,10 @@ impl<'a> Expander<'a> {
                 "use finite numbers",
             ));
         }
-        let coefficients = match self.estimate.plan {
-            Plan::Diagrams => dense::expand(self.net, x0, self.basis.order)?,
-            Plan::Jets => self
-                .jets
-                .as_ref()
-                .expect("built with the plan")
-                .expand(self.net, x0)?,
-            _ => self.expand_series(x0)?,
-        };
+        Ok(())
+    }
+
+    fn expansion(&self, x0: &[f64], coefficients: Array2<f64>) -> Result<Expansion> {
         if coefficients.iter().any(|v| !v.is_finite()) {
             return Err(Error::invalid(
                 "a non-finite Taylor coefficient appeared",
@@ -292,9 +346,19 @@ impl<'a> Expander<'a> {
         Ok(a)
     }
 
-    /// Expand at many points on all cores; results in input order.
+    /// Expand at many points on all cores, in batches ([`Expander::expand_batch`]) split
+    /// across the threads; results in input order.
     pub fn expand_many(&self, points: &[Vec<f64>]) -> Result<Vec<Expansion>> {
-        points.par_iter().map(|p| self.expand(p)).collect()
+        let threads = rayon::current_num_threads().max(1);
+        let size = self
+            .batch_points()
+            .min(points.len().div_ceil(threads))
+            .max(1);
+        let parts: Vec<Vec<Expansion>> = points
+            .par_chunks(size)
+            .map(|c| self.expand_batch(c))
+            .collect::<Result<_>>()?;
+        Ok(parts.into_iter().flatten().collect())
     }
 }
 
