@@ -437,6 +437,60 @@ mod cli {
         assert!(std::fs::read_to_string(d.join("o/sweep.md"))
             .unwrap()
             .contains("± "));
+        // two one-seed sweeps merged give the two-seed sweep's errors (training is deterministic
+        // per seed; only the wall times differ)
+        for k in ["1", "2"] {
+            let (code, _, err) = feynn(
+                &[
+                    "theory",
+                    "sweep",
+                    "--quick",
+                    "--quiet",
+                    "--seed",
+                    k,
+                    "--out",
+                    &format!("s{k}"),
+                ],
+                &d,
+            );
+            assert_eq!(code, 0, "{err}");
+        }
+        let (code, _, err) = feynn(
+            &[
+                "theory",
+                "sweep",
+                "--merge",
+                "s1/sweep.json,s2/sweep.json",
+                "--out",
+                "m",
+            ],
+            &d,
+        );
+        assert_eq!(code, 0, "{err}");
+        let m: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(d.join("m/sweep.json")).unwrap())
+                .unwrap();
+        let errors = |v: &serde_json::Value| -> Vec<serde_json::Value> {
+            v["summary"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|c| {
+                    serde_json::json!([
+                        c["depth"],
+                        c["samples"],
+                        c["seeds"],
+                        c["a2"],
+                        c["a3"],
+                        c["a4"],
+                        c["couplings"]
+                    ])
+                })
+                .collect()
+        };
+        assert_eq!(errors(&m), errors(&j));
+        let (code, _, _) = feynn(&["theory", "sweep", "--merge", "s1/sweep.json"], &d);
+        assert_eq!(code, 2, "no --out-dir");
         let (code, _, err) = feynn(&["theory", "sweep", "--quick", "--seeds", "0"], &d);
         assert_eq!(code, 2, "{err}");
     }

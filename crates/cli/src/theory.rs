@@ -204,6 +204,9 @@ pub struct SweepArgs {
     /// Number of seeds: every cell is trained K times and reported as mean ± sd.
     #[arg(long, default_value_t = 1)]
     pub seeds: u64,
+    /// Train nothing: merge these sweep.json reports (e.g. one process per seed) into --out-dir.
+    #[arg(long, value_delimiter = ',', value_name = "FILE,…")]
+    pub merge: Vec<std::path::PathBuf>,
     /// Write sweep.json, sweep.md and the heat maps (of the seed means) here.
     #[arg(long = "out-dir", alias = "out", value_name = "DIR")]
     pub out: Option<PathBuf>,
@@ -401,6 +404,19 @@ fn learn(mut a: LearnArgs) -> Result<ExitCode> {
 
 #[cfg(feature = "train")]
 fn sweep(mut a: SweepArgs) -> Result<ExitCode> {
+    if !a.merge.is_empty() {
+        let dir = a.out.as_deref().ok_or_else(|| {
+            Error::invalid(
+                "--merge writes a report",
+                "give --out-dir DIR for the merged sweep",
+            )
+        })?;
+        let cells = feynn_studies::theory::artifacts::merge_sweeps(dir, &a.merge)?;
+        crate::stdout_write(&feynn_studies::theory::artifacts::sweep_markdown(
+            &feynn_studies::theory::artifacts::sweep_summary(&cells),
+        ))?;
+        return Ok(ExitCode::SUCCESS);
+    }
     if a.quick {
         if a.theory.lattice == "8" {
             a.theory.lattice = "4".into();

@@ -107,6 +107,60 @@ pub fn write_sweep(
     Ok(())
 }
 
+/// Merge the `sweep.json` reports of sweeps run apart (e.g. one process per seed) into one:
+/// their cells concatenated, the theory, depths and sample counts of the first (every report must
+/// have the same theory), written by [`write_sweep`] into `dir`.
+pub fn merge_sweeps(dir: &Path, reports: &[std::path::PathBuf]) -> Result<Vec<SweepCell>> {
+    #[derive(serde::Deserialize)]
+    struct Sweep {
+        theory: LatticeTheory,
+        grid: Option<SweepGrid>,
+        cells: Vec<SweepCell>,
+    }
+    let mut out: Option<(LatticeTheory, SweepGrid)> = None;
+    let mut cells = vec![];
+    for p in reports {
+        let text = std::fs::read_to_string(p).map_err(io(p))?;
+        let r: Sweep = serde_json::from_str(&text).map_err(|e| {
+            Error::invalid(
+                format!("{}: not a sweep report: {e}", p.display()),
+                "give sweep.json files written by `feynn theory sweep`",
+            )
+        })?;
+        let grid = r.grid.ok_or_else(|| {
+            Error::invalid(
+                format!(
+                    "{}: the report does not say its depths and sample counts",
+                    p.display()
+                ),
+                "merge reports of this feynn version",
+            )
+        })?;
+        match &out {
+            Some((t, _)) if *t != r.theory => {
+                return Err(Error::invalid(
+                    format!("{}: another theory than the first report's", p.display()),
+                    "merge only sweeps of one theory",
+                ))
+            }
+            Some(_) => {}
+            None => out = Some((r.theory, grid)),
+        }
+        cells.extend(r.cells);
+    }
+    let (theory, g) =
+        out.ok_or_else(|| Error::invalid("nothing to merge", "give at least one sweep.json"))?;
+    write_sweep(
+        dir,
+        &theory,
+        &cells,
+        &g.depths,
+        &g.sample_counts,
+        g.available,
+    )?;
+    Ok(cells)
+}
+
 /// Mean ± sd over the seeds per (depth, samples), in the order of first appearance.
 pub fn sweep_summary(cells: &[SweepCell]) -> Vec<SweepMean> {
     let mut keys: Vec<(usize, usize)> = vec![];

@@ -285,7 +285,7 @@ fn cumulant_pairs(model: &Cumulants, data: &Cumulants) -> Vec<(f64, f64)> {
 }
 
 /// One cell of the sweep.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, serde::Deserialize)]
 pub struct SweepCell {
     /// The seed of the HMC samples and of the training.
     pub seed: u64,
