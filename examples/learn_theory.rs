@@ -42,6 +42,8 @@ fn main() -> feynn::Result<()> {
             patience: 150,
             seed: 7,
             progress: false,
+            schedule: feynn_studies::train::Schedule::Cosine,
+            l2: 0.0,
         },
         model_samples: 20_000,
         branch_penalty: 10.0,
