@@ -284,3 +284,42 @@ fn seeds_report_statistics_of_their_runs() {
     );
     assert_eq!(out.status.code(), Some(2));
 }
+
+#[test]
+fn both_signs_data_hold_repulsive_and_attractive_potentials_with_their_exact_a0() {
+    let dir = tempfile::tempdir().unwrap();
+    let args = [
+        "born",
+        "data",
+        "--samples",
+        "400",
+        "--seed",
+        "3",
+        "--both-signs",
+        "-o",
+        "b.npz",
+        "--quiet",
+    ];
+    let out = feynn(&args, dir.path());
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let d = Dataset::read(&dir.path().join("b.npz")).unwrap();
+    let meta: serde_json::Value = serde_json::from_str(d.metadata.as_deref().unwrap()).unwrap();
+    assert_eq!(meta["settings"]["both_signs"], true);
+    let mut repulsive = 0;
+    for i in 0..400 {
+        let u = d.inputs.row(i).to_vec();
+        assert_eq!(d.targets[i], physics::scattering_length(&u, 1.0));
+        assert!((d.extra["born1"][i] - born::first_order_term(&u, 1.0)).abs() < 1e-14);
+        if u.iter().all(|v| *v >= 0.0) {
+            repulsive += 1;
+            assert!(d.targets[i] > 0.0);
+        } else {
+            assert!(physics::is_shallow_attractive(&u, 1.0));
+        }
+    }
+    assert!((150..=250).contains(&repulsive), "{repulsive} of 400");
+}

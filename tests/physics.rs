@@ -6,7 +6,7 @@ use num_bigint::BigInt;
 use num_rational::BigRational;
 use num_traits::{One, Zero};
 
-use feynn_studies::physics::families::{sample, sample_with_power, Family};
+use feynn_studies::physics::families::{sample, sample_scaled, sample_with_power, Family, Scaling};
 use feynn_studies::physics::{self, born, series, smooth};
 
 fn q(n: i64, d: i64) -> BigRational {
@@ -316,5 +316,48 @@ fn depth_power_keeps_the_shapes_and_favours_shallow_potentials() {
     assert!(
         a0_2 > a0_1,
         "power 2 should give shallower potentials: {a0_2} vs {a0_1}"
+    );
+}
+
+#[test]
+fn both_signs_flips_half_the_potentials_and_keeps_the_born_series_convergent() {
+    // without the coin the potentials are those of sample_with_power; with it, each potential
+    // is attractive and shallow, or repulsive (U ≥ 0, a₀ > 0); about half are repulsive, and a
+    // repulsive one's a₀ is the Born series evaluated on the other side of U = 0: its first two
+    // terms alternate in sign against the attractive twin (g·U flips, −UᵀKU does not)
+    let fams = &Family::ALL;
+    let scaling = |both_signs| Scaling {
+        depth: 0.5,
+        power: 1.0,
+        both_signs,
+    };
+    let mut repulsive = 0;
+    for i in 0..200u64 {
+        let (u, f) = sample_scaled(fams, 32, 1.0, scaling(false), 5, i);
+        assert_eq!(
+            (u.clone(), f),
+            sample_with_power(fams, 32, 1.0, 0.5, 1.0, 5, i)
+        );
+        let (v, _) = sample_scaled(fams, 32, 1.0, scaling(true), 5, i);
+        if v.iter().all(|x| *x >= 0.0) && v.iter().any(|x| *x > 0.0) {
+            repulsive += 1;
+            let a = physics::scattering_length(&v, 1.0);
+            assert!(a > 0.0, "a repulsive potential has a0 > 0, got {a}");
+            let mirror: Vec<f64> = v.iter().map(|x| -x).collect();
+            let b = physics::scattering_length(&mirror, 1.0);
+            // a0(U) + a0(−U) = 2·(even orders) = 2·(−UᵀKU + …): small and negative
+            let g = physics::born::first_order(32, 1.0);
+            let born1: f64 = v.iter().zip(&g).map(|(x, y)| x * y).sum();
+            assert!(
+                (a - b - 2.0 * born1).abs() < 0.5 * (a - b).abs(),
+                "{a} {b} {born1}"
+            );
+        } else {
+            assert!(physics::is_shallow_attractive(&v, 1.0));
+        }
+    }
+    assert!(
+        (70..=130).contains(&repulsive),
+        "{repulsive} of 200 repulsive"
     );
 }

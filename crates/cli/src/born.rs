@@ -40,6 +40,10 @@ pub struct DataArgs {
     /// The depth fraction is depth·u^POWER, u uniform: 1 is uniform, 2 puts more potentials near U = 0.
     #[arg(long, default_value_t = 1.0)]
     pub depth_power: f64,
+    /// Make half of the potentials repulsive (sign flipped), so U = 0 lies inside the data
+    /// instead of at its corner; the Born series converges on both sides.
+    #[arg(long)]
+    pub both_signs: bool,
     #[arg(long, default_value_t = 1)]
     pub seed: u64,
     /// The .npz file to write.
@@ -99,6 +103,10 @@ pub struct IterateArgs {
     /// the errors and whether H₂ < H₁ holds with significance; `--out-dir` gets seeds.json.
     #[arg(long, value_name = "K", default_value_t = 1)]
     pub seeds: usize,
+    /// Train nothing: merge the seeds.json files of `--seeds` runs made in separate processes
+    /// with this command's settings into one report (as if one run had made them).
+    #[arg(long, value_name = "SEEDS_JSON", num_args = 1..)]
+    pub merge: Vec<PathBuf>,
     /// A small, fast run (the tests use it): 6000 samples, 500 epochs, and the gradient claim
     /// checked at 50 % instead of 10 % (a direction check, not the few-percent figure).
     #[arg(long)]
@@ -155,6 +163,7 @@ fn data(a: DataArgs) -> Result<ExitCode> {
         families,
         depth: a.depth,
         depth_power: a.depth_power,
+        both_signs: a.both_signs,
         seed: a.seed,
     };
     let bar = (!a.quiet).then(|| crate::progress::bar(a.samples as u64, "potentials"));
@@ -170,8 +179,9 @@ fn data(a: DataArgs) -> Result<ExitCode> {
     d.write(&a.output)?;
     let mean = d.targets.mean().unwrap();
     let min = d.targets.iter().cloned().fold(f64::INFINITY, f64::min);
+    let max = d.targets.iter().cloned().fold(0.0, f64::max);
     eprintln!(
-        "wrote {}: {} potentials on {} steps of [0, {}]; a0 in [{min:.4}, 0], mean {mean:.4}",
+        "wrote {}: {} potentials on {} steps of [0, {}]; a0 in [{min:.4}, {max:.4}], mean {mean:.4}",
         a.output.display(),
         d.len(),
         a.steps,
@@ -240,7 +250,7 @@ fn iterate(a: IterateArgs) -> Result<ExitCode> {
             eprintln!("{m}")
         }
     };
-    if a.seeds != 1 {
+    if a.seeds != 1 || !a.merge.is_empty() {
         return iterate_seeds(&a, &data, range, &s, &log);
     }
     let rep = feynn_studies::born::iterate(&data, range, &s, &log)?;
@@ -275,7 +285,11 @@ fn iterate_seeds(
     s: &feynn_studies::born::IterateSettings,
     log: &dyn Fn(&str),
 ) -> Result<ExitCode> {
-    let rep = feynn_studies::born::iterate_seeds(data, range, s, a.seeds, log)?;
+    let rep = if a.merge.is_empty() {
+        feynn_studies::born::iterate_seeds(data, range, s, a.seeds, log)?
+    } else {
+        feynn_studies::born::merge_seeds(s, data, &a.merge)?
+    };
     if let Some(dir) = &a.out_dir {
         feynn_studies::born::write_seeds(dir, &rep)?;
     }

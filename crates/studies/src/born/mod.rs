@@ -14,7 +14,7 @@ use ndarray::{Array1, Array2};
 use rayon::prelude::*;
 
 use crate::data::Dataset;
-use crate::physics::families::{sample_with_power, Family};
+use crate::physics::families::{sample_scaled, Family, Scaling};
 use crate::physics::{born, scattering_length};
 use feynn::error::{Error, Result};
 
@@ -33,6 +33,9 @@ pub struct DataSettings {
     /// The fraction is depth·u^depth_power with u uniform in [0, 1): 1 is uniform, larger
     /// values put more potentials near U = 0.
     pub depth_power: f64,
+    /// Half of the potentials repulsive (the sign flipped), so that U = 0 lies inside the data
+    /// (see [`Scaling::both_signs`]); false: every potential attractive (the paper).
+    pub both_signs: bool,
     pub seed: u64,
 }
 
@@ -85,15 +88,12 @@ pub fn generate(s: &DataSettings, tick: &(dyn Fn() + Sync)) -> Result<Dataset> {
     let rows: Vec<(Vec<f64>, Family, f64)> = (0..s.samples as u64)
         .into_par_iter()
         .map(|i| {
-            let (u, f) = sample_with_power(
-                &s.families,
-                s.steps,
-                s.range,
-                s.depth,
-                s.depth_power,
-                s.seed,
-                i,
-            );
+            let scaling = Scaling {
+                depth: s.depth,
+                power: s.depth_power,
+                both_signs: s.both_signs,
+            };
+            let (u, f) = sample_scaled(&s.families, s.steps, s.range, scaling, s.seed, i);
             let a0 = scattering_length(&u, s.range);
             tick();
             (u, f, a0)
@@ -149,4 +149,6 @@ pub use iterate::*;
 #[cfg(feature = "train")]
 mod seeds;
 #[cfg(feature = "train")]
-pub use seeds::{iterate_seeds, seeds_table, write_seeds, SeedRow, SeedsReport, Summary};
+pub use seeds::{
+    iterate_seeds, merge_seeds, seeds_table, write_seeds, SeedRow, SeedsReport, Summary,
+};

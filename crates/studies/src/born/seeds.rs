@@ -44,7 +44,7 @@ impl Summary {
 }
 
 /// The figures of one seed's run.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, serde::Deserialize)]
 pub struct SeedRow {
     /// The seed (network initialisation, data split, minibatches).
     pub seed: u64,
@@ -84,6 +84,9 @@ impl SeedRow {
 pub struct SeedsReport {
     /// The settings (the `seed` field is the first seed).
     pub settings: IterateSettings,
+    /// The settings of the data file (`feynn born data`: samples, depth, `both_signs`, seed…);
+    /// null when the file records none.
+    pub data: serde_json::Value,
     /// Training potentials of each run.
     pub train_samples: usize,
     /// One row per seed.
@@ -138,6 +141,33 @@ pub fn iterate_seeds(
         train_samples = r.train_samples;
         runs.push(SeedRow::of(seed, &r));
     }
+    Ok(summarise(
+        s.clone(),
+        data_settings(data),
+        train_samples,
+        runs,
+        provenance,
+        t0.elapsed().as_secs_f64(),
+    ))
+}
+
+/// The settings recorded in a data file's metadata (null if none).
+pub fn data_settings(data: &Dataset) -> serde_json::Value {
+    data.metadata
+        .as_deref()
+        .and_then(|m| serde_json::from_str::<serde_json::Value>(m).ok())
+        .map_or(serde_json::Value::Null, |m| m["settings"].clone())
+}
+
+/// The report of `runs` (one row per seed): every summary and the significance test.
+fn summarise(
+    settings: IterateSettings,
+    data: serde_json::Value,
+    train_samples: usize,
+    runs: Vec<SeedRow>,
+    provenance: Provenance,
+    seconds: f64,
+) -> SeedsReport {
     let col = |f: &dyn Fn(&SeedRow) -> Option<f64>| -> Option<Summary> {
         let v: Vec<f64> = runs.iter().filter_map(f).collect();
         (v.len() == runs.len()).then(|| Summary::of(&v))
@@ -150,8 +180,9 @@ pub fn iterate_seeds(
             f64::INFINITY * d.mean.signum()
         }
     });
-    Ok(SeedsReport {
-        settings: s.clone(),
+    SeedsReport {
+        settings,
+        data,
         train_samples,
         gradient_error: col(&|r| Some(r.gradient_error)).expect("every run"),
         h1: col(&|r| Some(r.h1)).expect("every run"),
@@ -163,8 +194,84 @@ pub fn iterate_seeds(
         proxy_vs_a0: col(&|r| Some(r.proxy_vs_a0)).expect("every run"),
         runs,
         provenance,
-        seconds: t0.elapsed().as_secs_f64(),
-    })
+        seconds,
+    }
+}
+
+/// Merge the `seeds.json` reports of runs made in separate processes (e.g. seeds 1–5 and 6–10
+/// on the two cores) into one report, as if one `--seeds` run had made them: the runs are
+/// concatenated in seed order and every summary is computed again. `settings` are this
+/// invocation's and `data` its data file; every file must have been made with the same settings
+/// (all but the first seed), the same data (where the file records it) and the same number of
+/// training potentials, and no seed may appear twice.
+pub fn merge_seeds(
+    settings: &IterateSettings,
+    data: &Dataset,
+    files: &[std::path::PathBuf],
+) -> Result<SeedsReport> {
+    let data = data_settings(data);
+    let bad = |f: &std::path::Path, m: String| {
+        Error::invalid(
+            format!("{}: {m}", f.display()),
+            "give seeds.json files of `feynn born iterate --seeds K --out-dir DIR` made with the settings of this command",
+        )
+    };
+    let mut want = serde_json::to_value(settings).expect("settings serialise");
+    want["seed"] = serde_json::Value::Null;
+    let (mut runs, mut train, mut seconds) = (Vec::new(), None, 0.0);
+    let mut provenance = None;
+    for f in files {
+        let v = crate::reports::read_report(f)?;
+        let mut got = v["settings"].clone();
+        got["seed"] = serde_json::Value::Null;
+        if got != want {
+            return Err(bad(
+                f,
+                "made with other settings than this command's".into(),
+            ));
+        }
+        if !v["data"].is_null() && v["data"] != data {
+            return Err(bad(f, "made on another data file than --data".into()));
+        }
+        let n = v["train_samples"].as_u64().map(|n| n as usize);
+        if n.is_none() || (train.is_some() && train != n) {
+            return Err(bad(
+                f,
+                "a different or missing number of training potentials".into(),
+            ));
+        }
+        train = n;
+        let rows: Vec<SeedRow> = serde_json::from_value(v["runs"].clone())
+            .map_err(|e| bad(f, format!("no runs: {e}")))?;
+        seconds += v["seconds"].as_f64().unwrap_or(0.0);
+        if provenance.is_none() {
+            provenance = serde_json::from_value(v["provenance"].clone()).ok();
+        }
+        runs.extend(rows);
+    }
+    runs.sort_by_key(|r| r.seed);
+    if runs.is_empty() {
+        return Err(Error::invalid(
+            "no runs to merge",
+            "give one or more seeds.json files",
+        ));
+    }
+    if runs.windows(2).any(|w| w[0].seed == w[1].seed) {
+        return Err(Error::invalid(
+            "a seed appears in more than one file",
+            "merge runs of disjoint seeds (--seed 1 --seeds 5 and --seed 6 --seeds 5)",
+        ));
+    }
+    let mut settings = settings.clone();
+    settings.seed = runs[0].seed;
+    Ok(summarise(
+        settings,
+        data,
+        train.unwrap_or(0),
+        runs,
+        provenance.unwrap_or_else(Provenance::now),
+        seconds,
+    ))
 }
 
 /// The report as text: one row per seed, then mean ± std (± standard error) and the verdict.
@@ -235,4 +342,109 @@ pub fn write_seeds(dir: &std::path::Path, r: &SeedsReport) -> Result<()> {
         path: p.display().to_string(),
         source: e,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn settings() -> IterateSettings {
+        IterateSettings {
+            iterations: 2,
+            subtract: super::super::iterate::Subtract::Learned,
+            hidden: vec![16, 16],
+            activation: "tanh".into(),
+            test_fraction: 0.1,
+            train: crate::train::Config::default(),
+            epochs: 1500,
+            batch: 128,
+            lr: 1e-2,
+            lr_end: 1e-4,
+            weight_decay: 1e-2,
+            residual_weight_decay: 1e-2,
+            seed: 1,
+            gradient_tolerance: 0.1,
+        }
+    }
+
+    fn data(both: bool) -> Dataset {
+        Dataset {
+            inputs: ndarray::Array2::zeros((1, 1)),
+            targets: ndarray::Array1::zeros(1),
+            extra: Default::default(),
+            metadata: Some(
+                serde_json::json!({"settings": {"samples": 1, "both_signs": both}}).to_string(),
+            ),
+        }
+    }
+
+    fn row(seed: u64, h1: f64, h2: f64) -> SeedRow {
+        SeedRow {
+            seed,
+            gradient_error: 0.01 * seed as f64,
+            h1,
+            h2: Some(h2),
+            third_order: None,
+            proxy_vs_a0: 0.1,
+            born1_vs_a0: 0.2,
+            seconds: 10.0,
+        }
+    }
+
+    fn write(
+        dir: &std::path::Path,
+        name: &str,
+        s: &IterateSettings,
+        rows: Vec<SeedRow>,
+    ) -> std::path::PathBuf {
+        let r = summarise(
+            s.clone(),
+            data_settings(&data(true)),
+            100,
+            rows,
+            Provenance::now(),
+            10.0,
+        );
+        let sub = dir.join(name);
+        write_seeds(&sub, &r).unwrap();
+        sub.join("seeds.json")
+    }
+
+    #[test]
+    fn merged_reports_equal_one_run_over_all_seeds() {
+        let dir = tempfile::tempdir().unwrap();
+        let rows_a = vec![row(1, 0.5, 0.2), row(2, 0.6, 0.25), row(3, 0.4, 0.3)];
+        let rows_b = vec![row(4, 0.55, 0.2), row(5, 0.45, 0.22)];
+        let mut sb = settings();
+        sb.seed = 4;
+        let a = write(dir.path(), "a", &settings(), rows_a.clone());
+        let b = write(dir.path(), "b", &sb, rows_b.clone());
+        // in either order, the merge is the report of all five rows
+        let m = merge_seeds(&settings(), &data(true), &[b.clone(), a.clone()]).unwrap();
+        let all: Vec<SeedRow> = rows_a.into_iter().chain(rows_b).collect();
+        let d: Vec<f64> = all.iter().map(|r| r.h1 - r.h2.unwrap()).collect();
+        let mean = d.iter().sum::<f64>() / 5.0;
+        let sd = (d.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / 4.0).sqrt();
+        assert_eq!(
+            m.runs.iter().map(|r| r.seed).collect::<Vec<_>>(),
+            [1, 2, 3, 4, 5]
+        );
+        assert_eq!(m.settings.seed, 1);
+        let t = m.t_statistic.unwrap();
+        assert!((t - mean / (sd / 5f64.sqrt())).abs() < 1e-12, "{t}");
+        assert_eq!(m.h2_better_significant, t > 3.0);
+        assert!((m.h2.unwrap().mean - 0.234).abs() < 1e-12);
+        assert_eq!(m.seconds, 20.0);
+        // other settings, other data, a seed twice: refused
+        let mut other = settings();
+        other.epochs = 10;
+        let e = merge_seeds(&other, &data(true), &[a.clone()]).unwrap_err();
+        assert!(e.to_string().contains("other settings"), "{e}");
+        let e = merge_seeds(&settings(), &data(false), &[a.clone()]).unwrap_err();
+        assert!(e.to_string().contains("another data file"), "{e}");
+        let e = merge_seeds(&settings(), &data(true), &[a.clone(), a]).unwrap_err();
+        assert!(e.to_string().contains("more than one file"), "{e}");
+        let e = merge_seeds(&settings(), &data(true), &[dir.path().join("nope.json")]);
+        assert!(e.is_err());
+    }
 }

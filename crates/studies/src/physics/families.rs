@@ -180,6 +180,46 @@ pub fn sample_with_power(
     seed: u64,
     index: u64,
 ) -> (Vec<f64>, Family) {
+    let scaling = Scaling {
+        depth,
+        power,
+        both_signs: false,
+    };
+    sample_scaled(families, steps, range, scaling, seed, index)
+}
+
+/// How a shape S ≤ 0 is scaled to a potential U = f·λ*·S (λ* the shape's unitary-limit depth).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Scaling {
+    /// The largest |f|, in (0, 1).
+    pub depth: f64,
+    /// |f| = depth·u^power, u uniform in [0, 1).
+    pub power: f64,
+    /// f < 0 (a repulsive potential U = |f|·λ*·|S| ≥ 0) for half of the potentials, chosen by a
+    /// fair coin. The Born series of a₀(λS) converges for |λ| < λ* on both sides (its only
+    /// singularities are the bound-state thresholds λ_k ≥ λ* > 0), so these potentials are as
+    /// "shallow" as the attractive ones, and U = 0 lies inside the data instead of at a corner.
+    pub both_signs: bool,
+}
+
+/// [`sample_with_power`] with the sign option of [`Scaling`]. With `both_signs` false it returns
+/// exactly the potentials of [`sample_with_power`] (the coin is not drawn).
+///
+/// # Panics
+/// If `families` is empty, `depth` is not in (0, 1) or `power` is not positive.
+pub fn sample_scaled(
+    families: &[Family],
+    steps: usize,
+    range: f64,
+    scaling: Scaling,
+    seed: u64,
+    index: u64,
+) -> (Vec<f64>, Family) {
+    let Scaling {
+        depth,
+        power,
+        both_signs,
+    } = scaling;
     assert!(!families.is_empty() && depth > 0.0 && depth < 1.0 && power > 0.0);
     let mut rng = feynn::random::seeded(seed);
     rng.set_stream(index);
@@ -194,6 +234,10 @@ pub fn sample_with_power(
         };
         let u: f64 = rng.random_range(0.0..1.0);
         let f = depth * if power == 1.0 { u } else { u.powf(power) };
+        if both_signs && rng.random_bool(0.5) {
+            // repulsive: no bound state for any strength, so no check is needed
+            return (s.iter().map(|v| -f * lstar * v).collect(), family);
+        }
         let u: Vec<f64> = s.iter().map(|v| f * lstar * v).collect();
         if is_shallow_attractive(&u, range) {
             return (u, family);

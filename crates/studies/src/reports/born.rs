@@ -167,6 +167,8 @@ struct SeedRow {
     h1: f64,
     #[serde(default)]
     h2: Option<f64>,
+    #[serde(default)]
+    third_order: Option<f64>,
     proxy_vs_a0: f64,
     born1_vs_a0: f64,
 }
@@ -184,6 +186,8 @@ struct Seeds {
     h1: Summary,
     #[serde(default)]
     h2: Option<Summary>,
+    #[serde(default)]
+    third_order: Option<Summary>,
     proxy_vs_a0: Summary,
 }
 
@@ -193,14 +197,24 @@ pub fn seeds(report: &serde_json::Value, output: &str) -> Result<String> {
         return Err(unknown(Kind::BornSeeds, output));
     }
     let r: Seeds = view(report, "born-seeds")?;
-    let mut s = String::from(
-        "| seed | ‖∇y − g‖/‖g‖ | H₁ error | H₂ error | proxy vs a₀ | a₀⁽¹⁾ vs a₀ |\n|---|---|---|---|---|---|\n",
-    );
+    // the third-order column only for runs with three iterations (the older tables stay as
+    // they were)
+    let third = r.third_order.is_some();
+    let mut s = String::from(if third {
+        "| seed | ‖∇y − g‖/‖g‖ | H₁ error | H₂ error | 3rd order | proxy vs a₀ | a₀⁽¹⁾ vs a₀ |\n|---|---|---|---|---|---|---|\n"
+    } else {
+        "| seed | ‖∇y − g‖/‖g‖ | H₁ error | H₂ error | proxy vs a₀ | a₀⁽¹⁾ vs a₀ |\n|---|---|---|---|---|---|\n"
+    });
     let opt = |v: Option<f64>| v.map_or("–".into(), |v| format!("{v:.3}"));
     for row in &r.runs {
+        let t3 = if third {
+            format!(" {} |", opt(row.third_order))
+        } else {
+            String::new()
+        };
         let _ = writeln!(
             s,
-            "| {} | {:.3} | {:.3} | {} | {:.3} | {:.3} |",
+            "| {} | {:.3} | {:.3} | {} |{t3} {:.3} | {:.3} |",
             row.seed,
             row.gradient_error,
             row.h1,
@@ -218,9 +232,13 @@ pub fn seeds(report: &serde_json::Value, output: &str) -> Result<String> {
     } else {
         0.0
     };
+    let t3 = match &r.third_order {
+        Some(m) => format!(" {} |", pm(m)),
+        None => String::new(),
+    };
     let _ = writeln!(
         s,
-        "| **mean ± std** | {} | {} | {} | {} | {mean:.3} ± {sd:.3} |",
+        "| **mean ± std** | {} | {} | {} |{t3} {} | {mean:.3} ± {sd:.3} |",
         pm(&r.gradient_error),
         pm(&r.h1),
         r.h2.as_ref().map_or("–".into(), pm),
