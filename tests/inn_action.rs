@@ -6,13 +6,15 @@
 //!   test's own nested dual numbers (tests/common/dual.rs) — no library code on that route;
 //! * α = 0: a Gaussian action A^(2) = ½WᵀW, nothing above order 2;
 //! * log-det off, K = 2^{L+1}: the polynomial equals ½|f(x)|² exactly, at far points, in exact
-//!   rational arithmetic computed by the test's own forward pass.
+//!   rational arithmetic computed by the test's own forward pass;
+//! * the planned `f64` kernels (what `action` runs in floating point) against the generic
+//!   recursion in exact rationals on dyadic networks, and in `f64` on many random ones.
 
 mod common;
 
 use common::dual::{Scalar as DualScalar, D4};
 use feynn::model::inn::{parse_inns, Inn, InnLayer};
-use feynn::numeric::action::{action, sorted_indices, ActionOptions};
+use feynn::numeric::action::{action, action_reference, sorted_indices, ActionOptions};
 use num_bigint::BigInt;
 use num_rational::BigRational;
 use num_traits::{One, Zero};
@@ -399,4 +401,146 @@ fn expansion_point_off_the_branch_is_an_error() {
     // 1 + 2αh = 0 at h = −5
     let e = action(&spec.resolve::<f64>(None).unwrap(), &[-6.0], &opts(4)).unwrap_err();
     assert!(e.to_string().contains("off the invertible branch"), "{e}");
+}
+
+/// Round to a multiple of 2⁻¹⁰, so that the float and the rational network are the same.
+fn dyadic(v: f64) -> f64 {
+    (v * 1024.0).round() / 1024.0
+}
+
+/// |got − want| ≤ tol · max(|want|, floor · the largest |entry| of the order): entries far
+/// below the largest come from cancellations, where both routes round differently.
+fn assert_tensors_close(
+    got: &[Vec<f64>],
+    want: &[Vec<f64>],
+    tol: f64,
+    floor: f64,
+    what: &str,
+) -> usize {
+    let mut checked = 0;
+    for (k, (g, w)) in got.iter().zip(want).enumerate() {
+        assert_eq!(g.len(), w.len(), "{what}: A^({k}) sizes");
+        let top = w.iter().fold(0.0, |m: f64, v| m.max(v.abs()));
+        for (f, (x, y)) in g.iter().zip(w).enumerate() {
+            assert!(
+                (x - y).abs() <= tol * y.abs().max(floor * top),
+                "{what}: A^({k}) at flat {f}: planned {x:e}, reference {y:e}"
+            );
+            checked += 1;
+        }
+    }
+    checked
+}
+
+#[test]
+fn planned_f64_kernels_match_exact_rationals_on_dyadic_networks() {
+    let mut rng = StdRng::seed_from_u64(15);
+    for &(n, depth, order, cubic) in &[
+        (1, 3, 5, true),
+        (2, 2, 5, false),
+        (3, 2, 4, true),
+        (2, 4, 3, true),
+        (4, 1, 5, false),
+        (3, 3, 2, false),
+        (5, 2, 1, true),
+    ] {
+        let mut layers = random_layers(&mut rng, n, depth, 0.2, cubic);
+        for (w, b, phi) in &mut layers {
+            for v in w
+                .iter_mut()
+                .chain(b.iter_mut())
+                .chain(phi.iter_mut().flatten())
+            {
+                *v = dyadic(*v);
+            }
+        }
+        let x0: Vec<f64> = (0..n)
+            .map(|_| dyadic(rng.random_range(-0.2..0.2)))
+            .collect();
+        let inn = to_inn(&layers, n);
+        let exact = Inn::<BigRational> {
+            name: "rand".into(),
+            n,
+            layers: inn
+                .layers
+                .iter()
+                .map(|l| {
+                    let q = |v: &f64| BigRational::from_float(*v).unwrap();
+                    InnLayer {
+                        w: l.w.iter().map(q).collect(),
+                        b: l.b.iter().map(q).collect(),
+                        phi: l.phi.iter().map(|p| p.iter().map(q).collect()).collect(),
+                    }
+                })
+                .collect(),
+        };
+        let x0e: Vec<BigRational> = x0
+            .iter()
+            .map(|v| BigRational::from_float(*v).unwrap())
+            .collect();
+        let f = action(&inn, &x0, &opts(order)).unwrap();
+        let e = action(&exact, &x0e, &opts(order)).unwrap();
+        let want: Vec<Vec<f64>> = e
+            .tensors
+            .iter()
+            .map(|t| {
+                t.iter()
+                    .map(|v| num_traits::ToPrimitive::to_f64(v).unwrap())
+                    .collect()
+            })
+            .collect();
+        // against exact values: 1e-12 relative down to a millionth of the largest entry
+        assert_tensors_close(
+            &f.tensors,
+            &want,
+            1e-12,
+            1e-6,
+            &format!("N={n} L={depth} K={order}"),
+        );
+        assert!((f.log_const - e.log_const).abs() <= 1e-12 * e.log_const.abs().max(1.0));
+    }
+}
+
+#[test]
+fn planned_f64_kernels_match_the_generic_recursion_on_random_networks() {
+    let mut rng = StdRng::seed_from_u64(51);
+    let mut checked = 0;
+    let mut cases = 0;
+    for n in 1..=6usize {
+        for depth in 1..=5 {
+            for order in 1..=5 {
+                // the generic recursion is slow at N^5: keep the dense tensors small
+                if n.pow(order as u32) > 8000 {
+                    continue;
+                }
+                let cubic = rng.random_range(0..2) == 1;
+                let layers = random_layers(&mut rng, n, depth, 0.25, cubic);
+                let inn = to_inn(&layers, n);
+                let x0: Vec<f64> = (0..n).map(|_| rng.random_range(-0.3..0.3)).collect();
+                let logdet = rng.random_range(0..4) != 0;
+                let o = ActionOptions {
+                    order,
+                    logdet,
+                    keep_stages: true,
+                    ..Default::default()
+                };
+                let what = format!("N={n} L={depth} K={order} logdet={logdet}");
+                let f = action(&inn, &x0, &o).unwrap();
+                let r = action_reference(&inn, &x0, &o).unwrap();
+                // both routes round: 1e-12 relative down to a thousandth of the largest entry
+                // both routes round: 1e-12 relative down to a thousandth of the largest entry
+                checked += assert_tensors_close(&f.tensors, &r.tensors, 1e-12, 1e-3, &what);
+                assert_eq!(f.log_const, r.log_const, "{what}");
+                // the layer diagrams read the stages: the same on both routes
+                let (fs, rs) = (f.stages.unwrap(), r.stages.unwrap());
+                assert_eq!(fs.len(), depth + 1);
+                for (l, (a, b)) in fs.iter().zip(&rs).enumerate() {
+                    assert_tensors_close(a, b, 1e-12, 1e-3, &format!("{what} stage {l}"));
+                }
+                cases += 1;
+            }
+        }
+    }
+    assert_eq!(cases, 6 * 5 * 5);
+    assert!(checked > 90_000, "{checked}");
 }

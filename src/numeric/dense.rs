@@ -7,7 +7,7 @@
 //!
 //! * order 1 (one line): ∂_a y = Σ_j (∂y/∂z^(1))_j W^(1)_{ja};
 //! * order 2 (one vertex): H_ab = Σ_l Σ_j g_{l,j} σ_l''(z_j) J_l[j,a] J_l[j,b], accumulated for
-//!   a ≤ b only (a blocked `syrk`);
+//!   a ≤ b only (a `syrk` in register tiles);
 //! * order 3, the star (one cubic vertex) and the exchange (two quadratic vertices on a
 //!   propagator D^(l,m)):
 //!   T_abc = Σ_m Σ_j [ g σ''' J_a J_b J_c + σ''_m (K_a J_b J_c + J_a K_b J_c + J_a J_b K_c) ]_{m,j},
@@ -16,18 +16,21 @@
 //!   The sum over neurons is the inner dimension of one GEMM whose rows are the sorted pairs
 //!   (b ≤ c) and whose columns are a ≤ b, blocked so that only sorted triples are computed.
 //!
-//! Points are computed in batches (matrix–matrix work across points): the forward pass, the
-//! gradients and the Jacobians J_{l+1} = W_{l+1} [diag(σ'_l(x_p)) J_l(x_p)]_p are one GEMM per
-//! layer for all points of a chunk. (A table of the first layer's products W_1[j,a] W_1[j,b],
-//! which would make that vertex one GEMM across points, was measured slower: `matrixmultiply`
-//! repacks the whole table on every call.)
+//! Points are computed in batches (matrix–matrix work across points): the forward pass and the
+//! gradients are one GEMM per layer for all points of a chunk. The Jacobians
+//! J_{l+1}(x_p) = W_{l+1} diag(σ'_l(x_p)) J_l(x_p) and the Hessian's upper triangle are
+//! products with a diagonal in the middle, computed point by point in AVX-512 register tiles
+//! on matrices stored in column panels of 16 ([`pack_new`]): no packing per call, the diagonal
+//! applied on the fly, only the tiles the triangle needs. (A table of the first layer's products
+//! W_1[j,a] W_1[j,b], which would make that vertex one GEMM across points, was measured slower:
+//! `matrixmultiply` repacks the whole table on every call.)
 //!
 //! Only sorted multi-indices are produced, in the [`Basis`](super::Basis) order, as
-//! c_α = ∂^α y / α!. Every product runs on `ndarray`'s GEMM (the `matrixmultiply` crate; see
-//! book/src/performance.md for the measurement against `gemm`/faer).
+//! c_α = ∂^α y / α!. The other products run on `ndarray`'s GEMM (the `matrixmultiply` crate,
+//! also the route for the tiles' work on CPUs without AVX-512; see book/src/performance.md).
 
 use ndarray::linalg::general_mat_mul;
-use ndarray::{s, Array2, ArrayView1, ArrayView2, Axis};
+use ndarray::{s, Array2, ArrayView1, ArrayView2, Axis, ShapeBuilder};
 
 use crate::error::{Error, Result};
 use crate::model::Network;
@@ -35,8 +38,8 @@ use crate::model::Network;
 /// Rows (first indices a) per block of the symmetric accumulations.
 const BLOCK: usize = 16;
 
-/// Entries of one layer's Jacobians for a chunk of points, [n_l, P·d]: the points per chunk
-/// follow from it (~1 MiB, so that a layer's legs and their scaled copy stay in L2 cache).
+/// Entries of one layer's Jacobians for a chunk of points, [P·n_l, d]: the points per chunk
+/// follow from it (~1 MiB, so that a chunk's legs stay in L2 cache).
 const CHUNK_ENTRIES: usize = 1 << 17;
 
 /// Points per chunk of a batch for `net` (1 to 64).
@@ -50,13 +53,26 @@ pub fn chunk_points(net: &Network) -> usize {
 #[derive(Debug, Clone)]
 pub struct Dense {
     order: usize,
+    /// At order ≥ 2: W_1 and then W_lᵀ (l ≥ 2) in column panels, the register tiles' operands
+    /// (packed once here: per chunk they cost a single point ~10 % more).
+    panels: Vec<Vec<f64>>,
 }
 
 impl Dense {
     /// The plan for `net` at `order` (≤ 3).
-    pub fn new(_net: &Network, order: usize) -> Dense {
+    pub fn new(net: &Network, order: usize) -> Dense {
         assert!(order <= 3, "the dense plan covers orders 0..=3");
-        Dense { order }
+        let panels = if order >= 2 {
+            (0..net.weights.len())
+                .map(|l| match l {
+                    0 => pack_new(net.weights[0].view()),
+                    _ => pack_new(net.weights[l].t()),
+                })
+                .collect()
+        } else {
+            Vec::new()
+        };
+        Dense { order, panels }
     }
 
     /// The coefficients of all outputs at every point, `[outputs, C(d+order, order)]` each, in
@@ -75,7 +91,7 @@ impl Dense {
         let outs = net.outputs();
         let nl = net.weights.len();
         let np = pts.len();
-        let fw = forward(net, pts, order)?;
+        let fw = forward(net, pts, order, &self.panels)?;
         let p2 = d * (d + 1) / 2;
         let m = 1
             + if order >= 1 { d } else { 0 }
@@ -91,13 +107,14 @@ impl Dense {
         let vertex: Vec<usize> = (0..nl).filter(|&l| fw.nonlinear[l]).collect();
         let leg = |l: usize, p: usize| -> ArrayView2<f64> {
             match &fw.jac[l] {
-                Some(j) => j.slice(s![.., p * d..(p + 1) * d]),
+                Some(j) => {
+                    let n = j.nrows() / np;
+                    j.slice(s![p * n..(p + 1) * n, ..])
+                }
                 None => net.weights[0].view(),
             }
         };
-        let mut h = Array2::<f64>::zeros((d, d));
-        let widest = net.widths().into_iter().max().unwrap_or(1);
-        let mut scaled = Array2::<f64>::zeros((widest, d));
+        let mut h = vec![0.0; d * d];
         for o in 0..outs {
             for (p, c) in coefs.iter_mut().enumerate() {
                 c[[o, 0]] = fw.der[nl - 1][0][[p, o]];
@@ -129,42 +146,43 @@ impl Dense {
                 continue;
             }
             // Hessian: Σ_l J_lᵀ diag(g σ'') J_l over the upper triangle, in coefficient order
-            let mut hc = Array2::<f64>::zeros((np, p2));
             let weights: Vec<Option<Array2<f64>>> = (0..nl)
                 .map(|l| vertex.contains(&l).then(|| &g[l] * &fw.der[l][2]))
                 .collect();
             if !vertex.is_empty() {
-                for p in 0..np {
-                    h.fill(0.0);
-                    for &l in &vertex {
-                        let j = leg(l, p);
-                        let w = weights[l].as_ref().expect("a vertex layer").row(p);
-                        let n = j.nrows();
-                        let mut y = scaled.slice_mut(s![..n, ..]);
-                        ndarray::Zip::from(y.rows_mut())
-                            .and(j.rows())
-                            .and(&w)
-                            .for_each(|mut y, j, &w| {
-                                ndarray::Zip::from(&mut y)
-                                    .and(&j)
-                                    .for_each(|y, &j| *y = w * j)
-                            });
-                        upper_at_b(j, y.view(), &mut h);
-                    }
-                    let mut row = hc.row_mut(p);
+                for (p, c) in coefs.iter_mut().enumerate() {
+                    let legs: Vec<PLeg> = vertex
+                        .iter()
+                        .map(|&l| {
+                            let x = match &fw.packed[l] {
+                                Some(j) => {
+                                    let block = j.len() / np;
+                                    &j[p * block..(p + 1) * block]
+                                }
+                                None => &self.panels[0][..],
+                            };
+                            let c = weights[l].as_ref().expect("a vertex layer").row(p);
+                            PLeg {
+                                x,
+                                y: x,
+                                c: c.to_slice().expect("standard layout"),
+                            }
+                        })
+                        .collect();
+                    upper_sandwich(&legs, d, &mut h);
+                    // row a of the upper triangle is the run of pairs (a, a..d)
+                    let mut row = c.slice_mut(s![o, 1 + d..1 + d + p2]);
+                    let row = row
+                        .as_slice_mut()
+                        .expect("a row of a standard-layout array");
                     let mut col = 0;
                     for a in 0..d {
-                        row[col] += 0.5 * h[[a, a]];
-                        col += 1;
-                        for b in a + 1..d {
-                            row[col] += h[[a, b]];
-                            col += 1;
-                        }
+                        let run = &h[a * d + a..(a + 1) * d];
+                        row[col..col + d - a].copy_from_slice(run);
+                        row[col] *= 0.5;
+                        col += d - a;
                     }
                 }
-            }
-            for (p, c) in coefs.iter_mut().enumerate() {
-                c.slice_mut(s![o, 1 + d..1 + d + p2]).assign(&hc.row(p));
             }
             if order == 2 {
                 continue;
@@ -190,6 +208,9 @@ impl Dense {
                 );
             }
         }
+        for v in fw.packed.into_iter().flatten() {
+            give_buffer(Array2::from_shape_vec((v.len(), 1), v).expect("a column"));
+        }
         Ok(coefs)
     }
 }
@@ -201,13 +222,16 @@ struct Forward {
     der: Vec<[Array2<f64>; 4]>,
     /// The layer has an activation.
     nonlinear: Vec<bool>,
-    /// The Jacobians J_l = ∂z^(l)/∂x of all points, [n_l, P·d] (point p in columns p·d..),
-    /// up to the last layer with a vertex (order ≥ 2); `None` for the first layer (J_1 = W_1)
-    /// and above.
+    /// The Jacobians J_l = ∂z^(l)/∂x of all points, [P·n_l, d] (point p in rows p·n_l..),
+    /// up to the last layer with a vertex, at order 3 only; `None` for the first layer
+    /// (J_1 = W_1) and above.
     jac: Vec<Option<Array2<f64>>>,
+    /// The same Jacobians (order ≥ 2) in column panels ([`pack`]), point p in the p-th block
+    /// of [`packed_len`]`(n_l, d)` entries.
+    packed: Vec<Option<Vec<f64>>>,
 }
 
-fn forward(net: &Network, pts: &[Vec<f64>], order: usize) -> Result<Forward> {
+fn forward(net: &Network, pts: &[Vec<f64>], order: usize, panels: &[Vec<f64>]) -> Result<Forward> {
     let nl = net.weights.len();
     let d = net.inputs();
     let np = pts.len();
@@ -250,59 +274,322 @@ fn forward(net: &Network, pts: &[Vec<f64>], order: usize) -> Result<Forward> {
         a = dl[0].clone();
         der.push(dl);
     }
-    // J_{l+1} = W_{l+1} [diag(σ'_l(x_p)) J_l(x_p)]_p: one GEMM for all points of the chunk
+    // J_{l+1}(x_p) = W_{l+1} diag(σ'_l(x_p)) J_l(x_p), point by point, in column panels
+    let mut packed: Vec<Option<Vec<f64>>> = vec![None; nl];
     let mut jac: Vec<Option<Array2<f64>>> = vec![None; nl];
     let top = (0..nl).rev().find(|&l| nonlinear[l]);
     if let (true, Some(top)) = (order >= 2, top) {
         for l in 1..=top {
             let prev = net.weights[l - 1].nrows();
-            let mut b = Array2::<f64>::zeros((prev, np * d));
-            let s1 = &der[l - 1][1];
-            for (j, mut brow) in b.axis_iter_mut(Axis(0)).enumerate() {
-                let brow = brow.as_slice_mut().expect("standard layout");
-                for p in 0..np {
-                    let f = s1[[p, j]];
-                    let dst = &mut brow[p * d..(p + 1) * d];
-                    match &jac[l - 1] {
-                        None => {
-                            for (x, &y) in dst.iter_mut().zip(net.weights[0].row(j)) {
-                                *x = f * y;
-                            }
-                        }
-                        Some(jp) => {
-                            let src = jp.row(j);
-                            let src = &src.as_slice().expect("standard layout")[p * d..(p + 1) * d];
-                            for (x, &y) in dst.iter_mut().zip(src) {
-                                *x = f * y;
-                            }
-                        }
-                    }
-                }
+            let n = net.weights[l].nrows();
+            let wt = &panels[l];
+            let block = packed_len(n, d);
+            let mut jl = take_buffer(np, block);
+            let js = jl.as_slice_mut().expect("standard layout");
+            for p in 0..np {
+                let below = match &packed[l - 1] {
+                    None => &panels[0][..],
+                    Some(jp) => &jp[p * packed_len(prev, d)..(p + 1) * packed_len(prev, d)],
+                };
+                let s1 = der[l - 1][1].row(p);
+                scaled_product(
+                    wt,
+                    n,
+                    s1.to_slice().expect("standard layout"),
+                    below,
+                    d,
+                    &mut js[p * block..(p + 1) * block],
+                );
             }
-            let mut jl = Array2::<f64>::zeros((net.weights[l].nrows(), np * d));
-            general_mat_mul(1.0, &net.weights[l], &b, 0.0, &mut jl);
-            jac[l] = Some(jl);
+            if order >= 3 {
+                let mut j = Array2::<f64>::zeros((np * n, d));
+                for p in 0..np {
+                    j.slice_mut(s![p * n..(p + 1) * n, ..]).assign(&unpack(
+                        &js[p * block..(p + 1) * block],
+                        n,
+                        d,
+                    ));
+                }
+                jac[l] = Some(j);
+            }
+            let (v, _) = jl.into_raw_vec_and_offset();
+            packed[l] = Some(v);
         }
     }
     Ok(Forward {
         der,
         nonlinear,
         jac,
+        packed,
     })
 }
 
-/// `out[rows, cols] += aᵀ[rows, :] · b[:, cols]` for `a` [k, m], `b` [k, n], in row blocks of
-/// [`BLOCK`], only for cols ≥ the block's first row: the upper triangle (a ≤ b) of aᵀ b.
-fn upper_at_b(a: ArrayView2<f64>, b: ArrayView2<f64>, out: &mut Array2<f64>) {
-    let m = a.ncols();
-    let mut r0 = 0;
-    while r0 < m {
-        let r1 = (r0 + BLOCK).min(m);
-        let lhs = a.slice(s![.., r0..r1]).reversed_axes();
-        let rhs = b.slice(s![.., r0..]);
-        let mut dst = out.slice_mut(s![r0..r1, r0..]);
-        general_mat_mul(1.0, &lhs, &rhs, 1.0, &mut dst);
-        r0 = r1;
+thread_local! {
+    /// Spare buffers of the Jacobians and their scaled copies (~1 MiB each on the Hessian
+    /// row): allocating them per chunk made the allocator return them to the system and fault
+    /// them in again every time (a fifth of the Hessian row's time in the profile).
+    static SPARE: std::cell::RefCell<Vec<Vec<f64>>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
+/// A [rows, cols] matrix on a recycled buffer, with stale entries: every entry is written by
+/// the caller.
+fn take_buffer(rows: usize, cols: usize) -> Array2<f64> {
+    let mut v = SPARE.with(|s| s.borrow_mut().pop()).unwrap_or_default();
+    v.resize(rows * cols, 0.0);
+    Array2::from_shape_vec((rows, cols), v).expect("the shape fits the buffer")
+}
+
+/// Returns a buffer of [`take_buffer`] (at most four are kept per thread).
+fn give_buffer(a: Array2<f64>) {
+    let (v, _) = a.into_raw_vec_and_offset();
+    SPARE.with(|s| {
+        let mut s = s.borrow_mut();
+        if s.len() < 4 {
+            s.push(v);
+        }
+    });
+}
+
+/// Width of the column panels: a [k, cols] matrix is stored panel by panel, each panel the
+/// k rows of 16 columns (zero-padded), so that the register tiles ([`panel_tiles`]) stream
+/// contiguous memory; with rows of the plain layout 512 B or more apart they ran at half the
+/// rate (the rows of a tile fall into few cache sets and do not stay in L1).
+const PW: usize = 16;
+
+/// Entries of a [k, cols] matrix in column panels.
+fn packed_len(k: usize, cols: usize) -> usize {
+    cols.div_ceil(PW) * k * PW
+}
+
+/// `src` [k, cols] in column panels: entry (r, c) at (c / 16)·16k + 16r + c % 16.
+fn pack_new(src: ArrayView2<f64>) -> Vec<f64> {
+    let (k, cols) = src.dim();
+    let mut dst = vec![0.0; packed_len(k, cols)];
+    if k == 0 {
+        return dst;
+    }
+    for (q, panel) in dst.chunks_exact_mut(k * PW).enumerate() {
+        for (r, row) in panel.chunks_exact_mut(PW).enumerate() {
+            for (j, v) in row.iter_mut().enumerate().take(cols.saturating_sub(q * PW)) {
+                *v = src[[r, q * PW + j]];
+            }
+        }
+    }
+    dst
+}
+
+/// The plain [k, cols] matrix of column panels.
+fn unpack(src: &[f64], k: usize, cols: usize) -> Array2<f64> {
+    Array2::from_shape_fn((k, cols), |(r, c)| src[(c / PW) * k * PW + r * PW + c % PW])
+}
+
+/// One term of Σ_k c_k x[k, i] y[k, b]: x and y [k, ·] in column panels, k = c.len().
+struct PLeg<'a> {
+    x: &'a [f64],
+    y: &'a [f64],
+    c: &'a [f64],
+}
+
+/// One term of Σ_k c_k x[k, a] x[k, b] in the plain layout (rows `stride` apart), for
+/// [`upper_gemm`].
+struct Leg<'a> {
+    x: &'a [f64],
+    stride: usize,
+    c: &'a [f64],
+}
+
+/// h[a·d + b] = Σ_legs Σ_k c_k x[k, a] x[k, b] for a ≤ b (x = y in every leg; entries below
+/// the diagonal are partly written too, and meaningless). With AVX-512 a rank-k update of the
+/// upper triangle in register tiles ([`panel_tiles`]); elsewhere `matrixmultiply`
+/// ([`upper_gemm`]: four small GEMMs per leg, each repacking its operands, at about half the
+/// rate on the Hessian row).
+fn upper_sandwich(legs: &[PLeg], d: usize, h: &mut [f64]) {
+    assert_eq!(h.len(), d * d);
+    for leg in legs {
+        assert!(leg.x.len() == packed_len(leg.c.len(), d) && leg.y.len() == leg.x.len());
+    }
+    #[cfg(target_arch = "x86_64")]
+    {
+        if std::arch::is_x86_feature_detected!("avx512f") {
+            for a0 in (0..d).step_by(8) {
+                let mut store = |q: usize, tile: &[[f64; PW]; 8]| {
+                    for (i, row) in tile.iter().enumerate().take(d - a0) {
+                        let b0 = q * PW;
+                        let nb = PW.min(d - b0);
+                        h[(a0 + i) * d + b0..(a0 + i) * d + b0 + nb].copy_from_slice(&row[..nb]);
+                    }
+                };
+                // SAFETY: the target feature was detected on this CPU; the legs hold d
+                // columns in panels (checked above), so rows a0..a0 + 8 and panels below
+                // d.div_ceil(16) exist
+                unsafe { panel_tiles::<true>(legs, a0, a0 / PW..d.div_ceil(PW), &mut store) };
+            }
+            return;
+        }
+    }
+    let plain: Vec<(Array2<f64>, &[f64])> = legs
+        .iter()
+        .map(|l| (unpack(l.x, l.c.len(), d), l.c))
+        .collect();
+    let legs: Vec<Leg> = plain
+        .iter()
+        .map(|(x, c)| Leg {
+            x: x.as_slice().expect("standard layout"),
+            stride: d,
+            c,
+        })
+        .collect();
+    upper_gemm(&legs, d, h)
+}
+
+/// [`upper_sandwich`] by `matrixmultiply` on the plain layout: per leg the scaled copy c ⊙ x,
+/// then the upper triangle of xᵀ (c ⊙ x) in row blocks of [`BLOCK`].
+fn upper_gemm(legs: &[Leg], d: usize, h: &mut [f64]) {
+    let mut out = ndarray::ArrayViewMut2::from_shape((d, d), h).expect("d × d");
+    out.fill(0.0);
+    for leg in legs {
+        let n = leg.c.len();
+        if n == 0 {
+            continue;
+        }
+        let x = ArrayView2::from_shape(
+            (n, d).strides((leg.stride, 1)),
+            &leg.x[..(n - 1) * leg.stride + d],
+        )
+        .expect("rows within the slice");
+        let mut y = x.to_owned();
+        for (mut row, &c) in y.rows_mut().into_iter().zip(leg.c) {
+            row *= c;
+        }
+        let mut r0 = 0;
+        while r0 < d {
+            let r1 = (r0 + BLOCK).min(d);
+            let lhs = x.slice(s![.., r0..r1]).reversed_axes();
+            let rhs = y.slice(s![.., r0..]);
+            let mut dst = out.slice_mut(s![r0..r1, r0..]);
+            general_mat_mul(1.0, &lhs, &rhs, 1.0, &mut dst);
+            r0 = r1;
+        }
+    }
+}
+
+/// out = xᵀ diag(c) y for x [k, m] and y [k, d] in column panels (k = c.len()), out [m, d] in
+/// column panels: J_{l+1} = W_{l+1} diag(σ'_l) J_l with x = W_{l+1}ᵀ. With AVX-512 the register
+/// tiles of [`upper_sandwich`] (`matrixmultiply` repacked W_{l+1} and a scaled copy for every
+/// point); elsewhere `matrixmultiply` ([`scaled_product_gemm`]) on the plain layout.
+fn scaled_product(x: &[f64], m: usize, c: &[f64], y: &[f64], d: usize, out: &mut [f64]) {
+    let k = c.len();
+    assert!(x.len() == packed_len(k, m) && y.len() == packed_len(k, d));
+    assert_eq!(out.len(), packed_len(m, d));
+    #[cfg(target_arch = "x86_64")]
+    {
+        if std::arch::is_x86_feature_detected!("avx512f") {
+            // y scaled once here: in the tiles the two multiplications per row cost ~10 %
+            let mut sy = y.to_vec();
+            for panel in sy.chunks_exact_mut((k * PW).max(1)) {
+                for (row, &c) in panel.chunks_exact_mut(PW).zip(c) {
+                    row.iter_mut().for_each(|v| *v *= c);
+                }
+            }
+            let leg = [PLeg { x, y: &sy, c }];
+            for i0 in (0..m).step_by(8) {
+                // tile (i0.., panel q) is rows i0..i0 + 8 of out's panel q: contiguous
+                let mut store = |q: usize, tile: &[[f64; PW]; 8]| {
+                    let base = q * m * PW + i0 * PW;
+                    for (i, row) in tile.iter().enumerate().take(m - i0) {
+                        out[base + i * PW..base + (i + 1) * PW].copy_from_slice(row);
+                    }
+                };
+                // SAFETY: the target feature was detected on this CPU; x holds m columns and
+                // y d columns in panels (checked above)
+                unsafe { panel_tiles::<false>(&leg, i0, 0..d.div_ceil(PW), &mut store) };
+            }
+            return;
+        }
+    }
+    let plain = scaled_product_gemm(&unpack(x, k, m), c, &unpack(y, k, d));
+    out.copy_from_slice(&pack_new(plain.view()));
+}
+
+/// xᵀ diag(c) y by `matrixmultiply` ([`scaled_product`] elsewhere than AVX-512).
+fn scaled_product_gemm(x: &Array2<f64>, c: &[f64], y: &Array2<f64>) -> Array2<f64> {
+    let mut sy = y.clone();
+    for (mut row, &c) in sy.rows_mut().into_iter().zip(c) {
+        row *= c;
+    }
+    x.t().dot(&sy)
+}
+
+/// For rows i0..i0 + 8 (i0 a multiple of 8) and each panel q of y in `panels`, the tile
+/// t[i][j] = Σ_legs Σ_k c_k x[k, i0 + i] y[k, 16q + j], handed to `store(q, &t)`: 8 × 16
+/// held in 16 AVX-512 registers over every leg's rows (y's row a vector pair, x's entries
+/// broadcast), both read as contiguous panel rows.
+///
+/// # Safety
+/// The CPU must have AVX-512F; every leg's x must hold the panel of column i0 and its y the
+/// panels in `panels`, for its c.len() rows.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f")]
+unsafe fn panel_tiles<const SCALE: bool>(
+    legs: &[PLeg],
+    i0: usize,
+    panels: std::ops::Range<usize>,
+    store: &mut impl FnMut(usize, &[[f64; PW]; 8]),
+) {
+    use std::arch::x86_64::*;
+    const MR: usize = 8;
+    let first = panels.start;
+    for q in panels {
+        let mut acc = [_mm512_setzero_pd(); 2 * MR];
+        // on the diagonal of an upper triangle (SCALE: the Hessian) with rows i0 = 16q + 8..,
+        // the panel's first 8 columns lie below it: only the second half is computed
+        let half = SCALE && q == first && i0 % PW == 8;
+        for leg in legs {
+            let k = leg.c.len();
+            // SAFETY: the panels exist (the caller's contract)
+            let (xp, yp) = unsafe {
+                (
+                    leg.x.as_ptr().add((i0 / PW) * k * PW + i0 % PW),
+                    leg.y.as_ptr().add(q * k * PW),
+                )
+            };
+            for (r, &cr) in leg.c.iter().enumerate() {
+                // SAFETY: row r < k of both panels
+                unsafe {
+                    let xr = xp.add(r * PW);
+                    let yr = yp.add(r * PW);
+                    let mut y1 = _mm512_loadu_pd(yr.add(8));
+                    if SCALE {
+                        y1 = _mm512_mul_pd(_mm512_set1_pd(cr), y1);
+                    }
+                    if half {
+                        for i in 0..MR {
+                            let xi = _mm512_set1_pd(*xr.add(i));
+                            acc[2 * i + 1] = _mm512_fmadd_pd(xi, y1, acc[2 * i + 1]);
+                        }
+                        continue;
+                    }
+                    let mut y0 = _mm512_loadu_pd(yr);
+                    if SCALE {
+                        y0 = _mm512_mul_pd(_mm512_set1_pd(cr), y0);
+                    }
+                    for i in 0..MR {
+                        let xi = _mm512_set1_pd(*xr.add(i));
+                        acc[2 * i] = _mm512_fmadd_pd(xi, y0, acc[2 * i]);
+                        acc[2 * i + 1] = _mm512_fmadd_pd(xi, y1, acc[2 * i + 1]);
+                    }
+                }
+            }
+        }
+        let mut tile = [[0.0f64; PW]; MR];
+        for (i, row) in tile.iter_mut().enumerate() {
+            // SAFETY: row holds 16 entries
+            unsafe {
+                _mm512_storeu_pd(row.as_mut_ptr(), acc[2 * i]);
+                _mm512_storeu_pd(row.as_mut_ptr().add(8), acc[2 * i + 1]);
+            }
+        }
+        store(q, &tile);
     }
 }
 
@@ -438,4 +725,148 @@ fn third_order(
 /// Row of the first sorted pair (b, ·): Σ_{b' < b} (d − b').
 fn pair_start(d: usize, b: usize) -> usize {
     b * d - b * b.saturating_sub(1) / 2
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn lcg(seed: u64) -> impl FnMut() -> f64 {
+        let mut state = seed;
+        move || {
+            state = state
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            (state >> 11) as f64 / (1u64 << 53) as f64 - 0.5
+        }
+    }
+
+    /// Column panels round-trip, zero-padded.
+    #[test]
+    fn panels_round_trip() {
+        let mut next = lcg(5);
+        for (k, cols) in [(1, 1), (3, 16), (7, 17), (5, 40)] {
+            let a = Array2::from_shape_fn((k, cols), |_| next());
+            let p = pack_new(a.view());
+            assert_eq!(p.len(), packed_len(k, cols));
+            assert_eq!(unpack(&p, k, cols), a);
+            let padded: f64 = (0..p.len())
+                .filter(|i| (i / (k * PW)) * PW + i % PW >= cols)
+                .map(|i| p[i].abs())
+                .sum();
+            assert_eq!(padded, 0.0);
+        }
+    }
+
+    /// The upper-triangle kernel (AVX-512 where the CPU has it) and the GEMM route agree with
+    /// the plain sum Σ_legs Σ_k c_k x[k, a] x[k, b] for a ≤ b, at widths with and without
+    /// edge tiles (the GEMM route also with rows wider apart than d).
+    #[test]
+    fn upper_sandwich_matches_the_plain_sum() {
+        let mut next = lcg(0x9e3779b97f4a7c15);
+        for d in [1, 3, 8, 15, 16, 17, 24, 31, 40, 64, 67] {
+            let shapes = [(7, d), (33, d + 5), (20, 3 * d)]; // (rows, stride)
+            let data: Vec<(Vec<f64>, Vec<f64>, usize)> = shapes
+                .iter()
+                .map(|&(n, stride)| {
+                    let x = (0..(n - 1) * stride + d).map(|_| next()).collect();
+                    let c = (0..n).map(|_| next()).collect();
+                    (x, c, stride)
+                })
+                .collect();
+            let legs: Vec<Leg> = data
+                .iter()
+                .map(|(x, c, stride)| Leg {
+                    x,
+                    stride: *stride,
+                    c,
+                })
+                .collect();
+            let mut want = vec![0.0; d * d];
+            for leg in &legs {
+                for (k, &c) in leg.c.iter().enumerate() {
+                    for a in 0..d {
+                        for b in a..d {
+                            want[a * d + b] +=
+                                c * leg.x[k * leg.stride + a] * leg.x[k * leg.stride + b];
+                        }
+                    }
+                }
+            }
+            let packed: Vec<Vec<f64>> = legs
+                .iter()
+                .map(|l| {
+                    let n = l.c.len();
+                    let plain = ArrayView2::from_shape(
+                        (n, d).strides((l.stride, 1)),
+                        &l.x[..(n - 1) * l.stride + d],
+                    )
+                    .unwrap();
+                    pack_new(plain)
+                })
+                .collect();
+            let plegs: Vec<PLeg> = packed
+                .iter()
+                .zip(&legs)
+                .map(|(x, l)| PLeg { x, y: x, c: l.c })
+                .collect();
+            let mut fast = vec![f64::NAN; d * d];
+            upper_sandwich(&plegs, d, &mut fast);
+            let mut gemm = vec![f64::NAN; d * d];
+            upper_gemm(&legs, d, &mut gemm);
+            let scale = want.iter().fold(1e-300f64, |m, v| m.max(v.abs()));
+            for a in 0..d {
+                for b in a..d {
+                    let w = want[a * d + b];
+                    for (got, route) in [(fast[a * d + b], "kernel"), (gemm[a * d + b], "gemm")] {
+                        assert!(
+                            (got - w).abs() <= 1e-13 * scale,
+                            "d = {d}, ({a}, {b}), {route}: {got} vs {w}"
+                        );
+                    }
+                }
+            }
+        }
+    }
+
+    /// xᵀ diag(c) y in column panels: the register tiles (AVX-512 where the CPU has it) and the
+    /// `matrixmultiply` route against the plain sum, with edge tiles in both dimensions.
+    #[test]
+    fn scaled_product_matches_the_plain_sum() {
+        let mut next = lcg(0x243f6a8885a308d3);
+        for (k, m, d) in [
+            (1, 1, 1),
+            (5, 8, 16),
+            (7, 13, 17),
+            (33, 24, 40),
+            (20, 128, 64),
+        ] {
+            let x = Array2::from_shape_fn((k, m), |_| next());
+            let y = Array2::from_shape_fn((k, d), |_| next());
+            let c: Vec<f64> = (0..k).map(|_| next()).collect();
+            let want = Array2::from_shape_fn((m, d), |(i, b)| {
+                (0..k).map(|r| c[r] * x[[r, i]] * y[[r, b]]).sum::<f64>()
+            });
+            let mut out = vec![f64::NAN; packed_len(m, d)];
+            scaled_product(&pack_new(x.view()), m, &c, &pack_new(y.view()), d, &mut out);
+            let fast = unpack(&out, m, d);
+            let gemm = scaled_product_gemm(&x, &c, &y);
+            let scale = want.iter().fold(1e-300f64, |s, v| s.max(v.abs()));
+            for got in [&fast, &gemm] {
+                for ((i, b), g) in got.indexed_iter() {
+                    let w = want[[i, b]];
+                    assert!(
+                        (g - w).abs() <= 1e-13 * scale,
+                        "({k}, {m}, {d}) [{i}, {b}]: {g} vs {w}"
+                    );
+                }
+            }
+            // the padding of the packed output stays zero
+            let pad: f64 = (0..out.len())
+                .filter(|i| (i / (m * PW)) * PW + i % PW >= d)
+                .map(|i| out[i].abs())
+                .sum();
+            assert_eq!(pad, 0.0);
+        }
+    }
 }

@@ -6,6 +6,7 @@
 //! sums exactly all diagrams of every order at once. Symbolica is never touched here.
 
 pub mod action;
+pub(crate) mod action_fast;
 pub mod action_series;
 pub mod attribution;
 pub mod basis;

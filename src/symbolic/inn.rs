@@ -139,6 +139,7 @@ pub fn inn_closed_forms(
         on_symbolica_thread(move || -> Result<(Vec<ClosedForm>, BTreeSet<String>)> {
             let forms = expand_action(&spec2, order, point.is_some());
             let mut symbols = BTreeSet::new();
+            let mut printer = print::Printer::new(style);
             let coefficients = forms
                 .into_iter()
                 .map(|(index, atom)| {
@@ -149,7 +150,7 @@ pub fn inn_closed_forms(
                     }
                     ClosedForm {
                         index,
-                        expr: print::print(&atom, style),
+                        expr: printer.print(&atom),
                         terms: atom.nterms(),
                     }
                 })

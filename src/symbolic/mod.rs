@@ -306,6 +306,7 @@ pub fn closed_forms_for(
             let orders = compute(&snet, order, opts2.route);
             let mut per_output: Vec<Vec<ClosedForm>> = vec![vec![]; outputs];
             let mut symbols = BTreeSet::new();
+            let mut printer = print::Printer::new(opts2.style);
             for coeffs in orders {
                 for (o, list) in coeffs.into_iter().enumerate() {
                     for (index, atom) in list {
@@ -313,7 +314,7 @@ pub fn closed_forms_for(
                         symbols.extend(used_symbols(&atom));
                         per_output[o].push(ClosedForm {
                             index,
-                            expr: print::print(&atom, opts2.style),
+                            expr: printer.print(&atom),
                             terms: atom.nterms(),
                         });
                     }
