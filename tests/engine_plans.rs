@@ -213,7 +213,7 @@ fn wide_inputs_diagram_hessian_matches_series() {
         let points: Vec<Vec<f64>> = (0..5)
             .map(|_| (0..inputs).map(|_| rng.random_range(-0.9..0.9)).collect())
             .collect();
-        let order = if inputs <= 17 { 3 } else { 2 };
+        let order = if inputs <= 40 { 3 } else { 2 };
         let opts = Options {
             order,
             ..Options::default()

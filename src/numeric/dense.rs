@@ -32,11 +32,16 @@
 use ndarray::linalg::general_mat_mul;
 use ndarray::{s, Array2, ArrayView1, ArrayView2, Axis, ShapeBuilder};
 
+use super::contractions::{contractions, Contraction};
 use crate::error::{Error, Result};
 use crate::model::Network;
 
 /// Rows (first indices a) per block of the symmetric accumulations.
 const BLOCK: usize = 16;
+
+/// The fewest inputs for which the degree-3 block runs in register tiles
+/// ([`third_order_panels`]); below, the sorted-pair GEMM ([`third_order`]).
+const TILES3_MIN_INPUTS: usize = 32;
 
 /// Entries of one layer's Jacobians for a chunk of points, [P·n_l, d]: the points per chunk
 /// follow from it (~1 MiB, so that a chunk's legs stay in L2 cache).
@@ -56,12 +61,23 @@ pub struct Dense {
     /// At order ≥ 2: W_1 and then W_lᵀ (l ≥ 2) in column panels, the register tiles' operands
     /// (packed once here: per chunk they cost a single point ~10 % more).
     panels: Vec<Vec<f64>>,
+    /// At order 3 with AVX-512: W_l (l ≥ 2; empty for l = 1) in column panels, for the
+    /// register-tile route of the degree-3 block ([`third_order_panels`]); empty otherwise.
+    weight_panels: Vec<Vec<f64>>,
+    /// The shapes of the network's diagrams to this order ([`contractions`]), one contraction
+    /// each.
+    shapes: Vec<Contraction>,
 }
 
 impl Dense {
-    /// The plan for `net` at `order` (≤ 3).
+    /// The plan for `net` at `order`: one contraction per diagram shape that
+    /// [`crate::diagrams::unlabelled`] lists for the network to this order. Panics above
+    /// [`MAX_ORDER`](super::contractions::MAX_ORDER), where the plan is not available
+    /// ([`super::plan::estimates`]).
     pub fn new(net: &Network, order: usize) -> Dense {
-        assert!(order <= 3, "the dense plan covers orders 0..=3");
+        let out_act = net.activations.last().is_some_and(|a| a.is_some());
+        let shapes = contractions(order, net.hidden_layers(), out_act)
+            .expect("the dense plan covers orders 0..=3");
         let panels = if order >= 2 {
             (0..net.weights.len())
                 .map(|l| match l {
@@ -72,7 +88,25 @@ impl Dense {
         } else {
             Vec::new()
         };
-        Dense { order, panels }
+        // the tiles' rounding (rows to 8, columns from the panel of b) costs 1.1–1.3× the sorted
+        // triples' GEMM flops from d = 32 on but 1.4–3.6× below; measured, the tiles took half
+        // the GEMM route's time at d = 64 and 1.2× its time at d = 16
+        let weight_panels = if order >= 3 && avx512() && net.inputs() >= TILES3_MIN_INPUTS {
+            (0..net.weights.len())
+                .map(|l| match l {
+                    0 => Vec::new(),
+                    _ => pack_new(net.weights[l].view()),
+                })
+                .collect()
+        } else {
+            Vec::new()
+        };
+        Dense {
+            order,
+            panels,
+            weight_panels,
+            shapes,
+        }
     }
 
     /// The coefficients of all outputs at every point, `[outputs, C(d+order, order)]` each, in
@@ -91,7 +125,12 @@ impl Dense {
         let outs = net.outputs();
         let nl = net.weights.len();
         let np = pts.len();
-        let fw = forward(net, pts, order, &self.panels)?;
+        let tiles3 = !self.weight_panels.is_empty();
+        let shapes3 = Shapes3 {
+            star: self.shapes.contains(&Contraction::Star3),
+            exchange: self.shapes.contains(&Contraction::Exchange3),
+        };
+        let fw = forward(net, pts, order, &self.panels, !tiles3)?;
         let p2 = d * (d + 1) / 2;
         let m = 1
             + if order >= 1 { d } else { 0 }
@@ -149,7 +188,7 @@ impl Dense {
             let weights: Vec<Option<Array2<f64>>> = (0..nl)
                 .map(|l| vertex.contains(&l).then(|| &g[l] * &fw.der[l][2]))
                 .collect();
-            if !vertex.is_empty() {
+            if self.shapes.contains(&Contraction::Vertex2) && !vertex.is_empty() {
                 for (p, c) in coefs.iter_mut().enumerate() {
                     let legs: Vec<PLeg> = vertex
                         .iter()
@@ -188,21 +227,54 @@ impl Dense {
                 continue;
             }
             for (p, c) in coefs.iter_mut().enumerate() {
-                let legs: Vec<Option<ArrayView2<f64>>> = (0..nl)
-                    .map(|l| vertex.contains(&l).then(|| leg(l, p)))
-                    .collect();
+                let gp: Vec<ArrayView1<f64>> = g.iter().map(|gl| gl.row(p)).collect();
                 let der: Vec<[ArrayView1<f64>; 4]> = fw
                     .der
                     .iter()
                     .map(|dl| std::array::from_fn(|k| dl[k].row(p)))
                     .collect();
-                let gp: Vec<ArrayView1<f64>> = g.iter().map(|gl| gl.row(p)).collect();
+                if tiles3 {
+                    let jp: Vec<Option<&[f64]>> = (0..nl)
+                        .map(|l| {
+                            vertex.contains(&l).then(|| match &fw.packed[l] {
+                                Some(j) => {
+                                    let block = j.len() / np;
+                                    &j[p * block..(p + 1) * block]
+                                }
+                                None => &self.panels[0][..],
+                            })
+                        })
+                        .collect();
+                    let mut row = c.slice_mut(s![o, 1 + d + p2..]);
+                    let dst = row
+                        .as_slice_mut()
+                        .expect("a row of a standard-layout array");
+                    // SAFETY: tiles3 is set only where AVX-512F was detected (Dense::new)
+                    unsafe {
+                        third_order_panels(
+                            net,
+                            &self.weight_panels,
+                            &jp,
+                            &der,
+                            &gp,
+                            &vertex,
+                            shapes3,
+                            d,
+                            dst,
+                        )
+                    };
+                    continue;
+                }
+                let legs: Vec<Option<ArrayView2<f64>>> = (0..nl)
+                    .map(|l| vertex.contains(&l).then(|| leg(l, p)))
+                    .collect();
                 third_order(
                     net,
                     &legs,
                     &der,
                     &gp,
                     &vertex,
+                    shapes3,
                     d,
                     c.slice_mut(s![o, 1 + d + p2..]),
                 );
@@ -231,7 +303,14 @@ struct Forward {
     packed: Vec<Option<Vec<f64>>>,
 }
 
-fn forward(net: &Network, pts: &[Vec<f64>], order: usize, panels: &[Vec<f64>]) -> Result<Forward> {
+/// `plain_jac`: also the Jacobians in the plain layout (the order-3 route without AVX-512).
+fn forward(
+    net: &Network,
+    pts: &[Vec<f64>],
+    order: usize,
+    panels: &[Vec<f64>],
+    plain_jac: bool,
+) -> Result<Forward> {
     let nl = net.weights.len();
     let d = net.inputs();
     let np = pts.len();
@@ -301,7 +380,7 @@ fn forward(net: &Network, pts: &[Vec<f64>], order: usize, panels: &[Vec<f64>]) -
                     &mut js[p * block..(p + 1) * block],
                 );
             }
-            if order >= 3 {
+            if order >= 3 && plain_jac {
                 let mut j = Array2::<f64>::zeros((np * n, d));
                 for p in 0..np {
                     j.slice_mut(s![p * n..(p + 1) * n, ..]).assign(&unpack(
@@ -422,7 +501,7 @@ fn upper_sandwich(legs: &[PLeg], d: usize, h: &mut [f64]) {
                 // SAFETY: the target feature was detected on this CPU; the legs hold d
                 // columns in panels (checked above), so rows a0..a0 + 8 and panels below
                 // d.div_ceil(16) exist
-                unsafe { panel_tiles::<true>(legs, a0, a0 / PW..d.div_ceil(PW), &mut store) };
+                unsafe { panel_tiles::<true, true>(legs, a0, a0 / PW..d.div_ceil(PW), &mut store) };
             }
             return;
         }
@@ -502,7 +581,7 @@ fn scaled_product(x: &[f64], m: usize, c: &[f64], y: &[f64], d: usize, out: &mut
                 };
                 // SAFETY: the target feature was detected on this CPU; x holds m columns and
                 // y d columns in panels (checked above)
-                unsafe { panel_tiles::<false>(&leg, i0, 0..d.div_ceil(PW), &mut store) };
+                unsafe { panel_tiles::<false, false>(&leg, i0, 0..d.div_ceil(PW), &mut store) };
             }
             return;
         }
@@ -523,14 +602,16 @@ fn scaled_product_gemm(x: &Array2<f64>, c: &[f64], y: &Array2<f64>) -> Array2<f6
 /// For rows i0..i0 + 8 (i0 a multiple of 8) and each panel q of y in `panels`, the tile
 /// t[i][j] = Σ_legs Σ_k c_k x[k, i0 + i] y[k, 16q + j], handed to `store(q, &t)`: 8 × 16
 /// held in 16 AVX-512 registers over every leg's rows (y's row a vector pair, x's entries
-/// broadcast), both read as contiguous panel rows.
+/// broadcast), both read as contiguous panel rows. Without SCALE the c_k are not applied
+/// (only their count is read); with TRI the tiles are those of an upper triangle (rows i0.. from
+/// the panel holding i0), and the half panel below its diagonal is skipped.
 ///
 /// # Safety
 /// The CPU must have AVX-512F; every leg's x must hold the panel of column i0 and its y the
 /// panels in `panels`, for its c.len() rows.
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx512f")]
-unsafe fn panel_tiles<const SCALE: bool>(
+unsafe fn panel_tiles<const SCALE: bool, const TRI: bool>(
     legs: &[PLeg],
     i0: usize,
     panels: std::ops::Range<usize>,
@@ -541,9 +622,9 @@ unsafe fn panel_tiles<const SCALE: bool>(
     let first = panels.start;
     for q in panels {
         let mut acc = [_mm512_setzero_pd(); 2 * MR];
-        // on the diagonal of an upper triangle (SCALE: the Hessian) with rows i0 = 16q + 8..,
+        // on the diagonal of an upper triangle (TRI: the Hessian) with rows i0 = 16q + 8..,
         // the panel's first 8 columns lie below it: only the second half is computed
-        let half = SCALE && q == first && i0 % PW == 8;
+        let half = TRI && q == first && i0 % PW == 8;
         for leg in legs {
             let k = leg.c.len();
             // SAFETY: the panels exist (the caller's contract)
@@ -593,20 +674,42 @@ unsafe fn panel_tiles<const SCALE: bool>(
     }
 }
 
+/// The order-3 shapes present among the network's diagrams.
+#[derive(Debug, Clone, Copy)]
+struct Shapes3 {
+    /// The star (one cubic vertex).
+    star: bool,
+    /// The exchange (two quadratic vertices on a propagator).
+    exchange: bool,
+}
+
+impl Shapes3 {
+    /// 1 with the star, 0 without (its term u = g σ‴ is dropped).
+    fn star_factor(&self) -> f64 {
+        if self.star {
+            1.0
+        } else {
+            0.0
+        }
+    }
+}
+
 /// The degree-3 block of one output (sorted triples in lexicographic order), as c = T/α!.
+#[allow(clippy::too_many_arguments)]
 fn third_order(
     net: &Network,
     jac: &[Option<ArrayView2<f64>>],
     der: &[[ArrayView1<f64>; 4]],
     g: &[ArrayView1<f64>],
     vertex_layers: &[usize],
+    shapes: Shapes3,
     d: usize,
     mut dst: ndarray::ArrayViewMut1<f64>,
 ) {
     let nl = net.weights.len();
     // K_m = W_{m+1}ᵀ [diag(g σ'')_{m+1} J_{m+1} + diag(σ'_{m+1}) K_{m+1}], K_L = 0.
     let mut kmat: Vec<Option<Array2<f64>>> = vec![None; nl];
-    for l in (1..nl).rev() {
+    for l in (1..nl).rev().filter(|_| shapes.exchange) {
         let mut bracket: Option<Array2<f64>> = None;
         if vertex_layers.contains(&l) {
             let w = &g[l] * &der[l][2];
@@ -643,7 +746,7 @@ fn third_order(
         let n = der[m][0].len();
         let jm = jac[m].expect("a vertex layer");
         let jt = jm.t(); // [d, n]
-        let u = &g[m] * &der[m][3];
+        let u = shapes.star_factor() * (&g[m] * &der[m][3]);
         let v = &der[m][2];
         {
             let mut l = left.slice_mut(s![k0..k0 + n, ..]);
@@ -720,6 +823,248 @@ fn third_order(
             }
         }
     }
+}
+
+/// The CPU has AVX-512F (the register tiles' instruction set).
+fn avx512() -> bool {
+    #[cfg(target_arch = "x86_64")]
+    {
+        std::arch::is_x86_feature_detected!("avx512f")
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    {
+        false
+    }
+}
+
+/// The degree-3 block of one output at one point in register tiles (AVX-512), as c = T/α!.
+///
+/// The sum of [`third_order`] taken one middle index b at a time: for a ≤ b ≤ c,
+/// T_abc = Σ_m Σ_k x_b[k, a] J_m[k, c] + x'_b[k, a] K_m[k, c] with the rows scaled by column b,
+/// x_b = J_m[·, b] ⊙ (u J_m + v K_m) + K_m[·, b] ⊙ v J_m and x'_b = J_m[·, b] ⊙ v J_m
+/// (u = g σ‴, v = σ″). So no table of sorted pairs is built (6 MB at d = 64, filled by strided
+/// gathers): per b the tiles read the legs straight from the Jacobians' column panels, rows
+/// a ≤ b, panels from the one holding column b.
+///
+/// # Safety
+/// The CPU must have AVX-512F; `jac[m]` holds J_m in column panels ([`pack_new`], n_m × d) for
+/// every vertex layer m, `weight_panels[l]` holds W_l (l ≥ 1) in column panels.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f")]
+#[allow(clippy::too_many_arguments)]
+unsafe fn third_order_panels(
+    net: &Network,
+    weight_panels: &[Vec<f64>],
+    jac: &[Option<&[f64]>],
+    der: &[[ArrayView1<f64>; 4]],
+    g: &[ArrayView1<f64>],
+    vertex_layers: &[usize],
+    shapes: Shapes3,
+    d: usize,
+    dst: &mut [f64],
+) {
+    let nl = net.weights.len();
+    let width = |l: usize| net.weights[l].nrows();
+    let to_vec = |v: ArrayView1<f64>| v.iter().copied().collect::<Vec<f64>>();
+    // K_{l-1} = W_lᵀ [diag(g σ'')_l J_l + diag(σ'_l) K_l], K_L = 0, in column panels
+    let mut kmat: Vec<Option<Vec<f64>>> = vec![None; nl];
+    for l in (1..nl).rev().filter(|_| shapes.exchange) {
+        let w = to_vec((&g[l] * &der[l][2]).view());
+        let s1 = to_vec(der[l][1]);
+        let mut legs = Vec::new();
+        if vertex_layers.contains(&l) {
+            let y = jac[l].expect("a vertex layer");
+            legs.push(PLeg {
+                x: &weight_panels[l],
+                y,
+                c: &w,
+            });
+        }
+        if let Some(k) = &kmat[l] {
+            legs.push(PLeg {
+                x: &weight_panels[l],
+                y: k,
+                c: &s1,
+            });
+        }
+        if legs.is_empty() {
+            continue;
+        }
+        let m = width(l - 1);
+        let mut out = vec![0.0; packed_len(m, d)];
+        for i0 in (0..m).step_by(8) {
+            let mut store = |q: usize, tile: &[[f64; PW]; 8]| {
+                let base = q * m * PW + i0 * PW;
+                for (i, row) in tile.iter().enumerate().take(m - i0) {
+                    out[base + i * PW..base + (i + 1) * PW].copy_from_slice(row);
+                }
+            };
+            // SAFETY: AVX-512F (the caller's contract); x = W_l holds n_{l-1} columns, the
+            // y's d columns, all in panels of n_l rows
+            unsafe { panel_tiles::<true, false>(&legs, i0, 0..d.div_ceil(PW), &mut store) };
+        }
+        kmat[l - 1] = Some(out);
+    }
+    // per vertex layer: J, K, u J + v K (la) and v J (lb), all [n, d] in panels, and the
+    // legs' row-scaled copies x1 (of la and lb) and x2 (of lb)
+    struct Layer<'a> {
+        n: usize,
+        j: &'a [f64],
+        k: Option<&'a [f64]>,
+        la: Vec<f64>,
+        lb: Vec<f64>,
+        x1: Vec<f64>,
+        x2: Vec<f64>,
+        ones: Vec<f64>,
+    }
+    let mut layers: Vec<Layer> = Vec::new();
+    for &m in vertex_layers {
+        let n = width(m);
+        let j = jac[m].expect("a vertex layer");
+        let k = kmat[m].as_deref();
+        let (u, v) = (shapes.star_factor() * (&g[m] * &der[m][3]), der[m][2]);
+        let len = packed_len(n, d);
+        let mut la = vec![0.0; len];
+        let mut lb = vec![0.0; if k.is_some() { len } else { 0 }];
+        for (q, panel) in la.chunks_exact_mut(n * PW).enumerate() {
+            for (r, row) in panel.chunks_exact_mut(PW).enumerate() {
+                let at = q * n * PW + r * PW;
+                let jr = &j[at..at + PW];
+                match k {
+                    Some(k) => {
+                        let kr = &k[at..at + PW];
+                        for t in 0..PW {
+                            row[t] = u[r] * jr[t] + v[r] * kr[t];
+                            lb[at + t] = v[r] * jr[t];
+                        }
+                    }
+                    None => (0..PW).for_each(|t| row[t] = u[r] * jr[t]),
+                }
+            }
+        }
+        layers.push(Layer {
+            n,
+            j,
+            k,
+            la,
+            lb,
+            x1: vec![0.0; len],
+            x2: vec![0.0; if k.is_some() { len } else { 0 }],
+            ones: vec![1.0; n],
+        });
+    }
+    if layers.is_empty() {
+        return;
+    }
+    // first entry of each a among the sorted triples
+    let mut start = Vec::with_capacity(d);
+    let mut acc = 0;
+    for a in 0..d {
+        start.push(acc);
+        acc += (d - a) * (d - a + 1) / 2;
+    }
+    debug_assert_eq!(acc, dst.len());
+    for b in 0..d {
+        let (qb, tb) = (b / PW, b % PW);
+        for ly in layers.iter_mut() {
+            let Layer {
+                n,
+                j,
+                k,
+                la,
+                lb,
+                x1,
+                x2,
+                ..
+            } = ly;
+            let n = *n;
+            // rows of panels 0..=qb (the columns a ≤ b), scaled by column b of J and K; rows
+            // as fixed-size arrays, so that each is one vector operation
+            let rows = (qb + 1) * n;
+            let col = |m: &[f64], r: usize| m[qb * n * PW + r * PW + tb];
+            let x1r = x1[..rows * PW].chunks_exact_mut(PW);
+            match k {
+                Some(k) => {
+                    let x2r = x2[..rows * PW].chunks_exact_mut(PW);
+                    let lar = la[..rows * PW].chunks_exact(PW);
+                    let lbr = lb[..rows * PW].chunks_exact(PW);
+                    for (i, (((x1, x2), la), lb)) in x1r.zip(x2r).zip(lar).zip(lbr).enumerate() {
+                        let (jb, kb) = (col(j, i % n), col(k, i % n));
+                        for t in 0..PW {
+                            x1[t] = jb * la[t] + kb * lb[t];
+                            x2[t] = jb * lb[t];
+                        }
+                    }
+                }
+                None => {
+                    for (i, (x1, la)) in x1r.zip(la[..rows * PW].chunks_exact(PW)).enumerate() {
+                        let jb = col(j, i % n);
+                        for t in 0..PW {
+                            x1[t] = jb * la[t];
+                        }
+                    }
+                }
+            }
+        }
+        let mut legs = Vec::with_capacity(2 * layers.len());
+        for ly in &layers {
+            legs.push(PLeg {
+                x: &ly.x1,
+                y: ly.j,
+                c: &ly.ones,
+            });
+            if let Some(k) = ly.k {
+                legs.push(PLeg {
+                    x: &ly.x2,
+                    y: k,
+                    c: &ly.ones,
+                });
+            }
+        }
+        // panel by panel of y, every row tile against it: the panel's rows (over the legs) stay
+        // in cache while the row tiles' x stream by
+        for (q, i0) in (qb..d.div_ceil(PW)).flat_map(|q| (0..=b).step_by(8).map(move |i0| (q, i0)))
+        {
+            let mut store = |q: usize, tile: &[[f64; PW]; 8]| {
+                let (c0, c1) = ((q * PW).max(b), (q * PW + PW).min(d));
+                for (i, row) in tile.iter().enumerate().take(b + 1 - i0) {
+                    let a = i0 + i;
+                    // (a, b, c) sits at start[a] + pair_start(d − a, b − a) + c − b
+                    let base = start[a] + pair_start(d - a, b - a) - b;
+                    dst[base + c0..base + c1].copy_from_slice(&row[c0 - q * PW..c1 - q * PW]);
+                }
+            };
+            // SAFETY: AVX-512F (the caller's contract); the x's hold panels 0..=b/16 (rows
+            // i0 ≤ b), the y's (J_m, K_m) d columns in panels
+            unsafe { panel_tiles::<false, false>(&legs, i0, q..q + 1, &mut store) };
+        }
+        // c_α = T/α!: (a, b, b) with a < b and (b, b, c) with c > b halve, (b, b, b) a sixth
+        for a in 0..b {
+            dst[start[a] + pair_start(d - a, b - a)] *= 0.5;
+        }
+        let base = start[b];
+        dst[base] /= 6.0;
+        for v in &mut dst[base + 1..base + d - b] {
+            *v *= 0.5;
+        }
+    }
+}
+
+/// Only x86-64 has the tiles (`tiles3` is never set elsewhere).
+#[cfg(not(target_arch = "x86_64"))]
+#[allow(clippy::too_many_arguments)]
+unsafe fn third_order_panels(
+    _: &Network,
+    _: &[Vec<f64>],
+    _: &[Option<&[f64]>],
+    _: &[[ArrayView1<f64>; 4]],
+    _: &[ArrayView1<f64>],
+    _: &[usize],
+    _: Shapes3,
+    _: usize,
+    _: &mut [f64],
+) {
+    unreachable!("the register tiles need x86-64 with AVX-512")
 }
 
 /// Row of the first sorted pair (b, ·): Σ_{b' < b} (d − b').

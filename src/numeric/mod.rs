@@ -10,6 +10,7 @@ pub(crate) mod action_fast;
 pub mod action_series;
 pub mod attribution;
 pub mod basis;
+pub mod contractions;
 pub mod cumulants;
 pub mod dense;
 pub mod inn_checks;

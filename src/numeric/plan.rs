@@ -149,7 +149,8 @@ pub fn estimates(net: &Network, order: usize) -> Vec<Estimate> {
         }
         Estimate {
             plan: Plan::Diagrams,
-            available: order <= 3,
+            // one contraction per diagram shape the network has to this order
+            available: super::contractions::contractions(order, nl - 1, act[nl - 1]).is_some(),
             gemm_flops: jac + outs * per_out,
             scalar_flops: 0.0,
             bytes: bytes + layout,
