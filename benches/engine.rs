@@ -6,7 +6,8 @@
 //! median per-point time (from `Expander::expand_batch` of the 64 points; `single_median_s`:
 //! one `expand` call per point) and per-degree checksums, for `benches/peers/jax_taylor.py`,
 //! which builds the same networks (the LCG below) and times JAX beside it. `FEYNN_ROW` and
-//! `FEYNN_PLAN` keep only the rows / plans whose names contain them; `FEYNN_REPS` sets the
+//! `FEYNN_PLAN` keep only the rows / plans whose names contain them; `FEYNN_SCALING` also times
+//! the chosen plan through `expand_many` on one and two threads; `FEYNN_REPS` sets the
 //! repetitions (7).
 
 use std::time::Instant;
@@ -185,6 +186,37 @@ fn table() {
             } else {
                 times[times.len() / 2]
             };
+            // FEYNN_SCALING: the chosen plan on 256 points through `expand_many` (what
+            // `--at-file` runs) with rayon pools of one and two threads, per point
+            if plan == auto && std::env::var_os("FEYNN_SCALING").is_some() {
+                let many: Vec<Vec<f64>> = pts.iter().cycle().take(256).cloned().collect();
+                let per_point = |threads: usize| -> f64 {
+                    let pool = rayon::ThreadPoolBuilder::new()
+                        .num_threads(threads)
+                        .build()
+                        .unwrap();
+                    pool.install(|| {
+                        std::hint::black_box(ex.expand_many(&many).unwrap());
+                        let mut ts: Vec<f64> = (0..reps)
+                            .map(|_| {
+                                let t = Instant::now();
+                                std::hint::black_box(ex.expand_many(&many).unwrap());
+                                t.elapsed().as_secs_f64() / many.len() as f64
+                            })
+                            .collect();
+                        ts.sort_by(f64::total_cmp);
+                        ts[ts.len() / 2]
+                    })
+                };
+                let (one, two) = (per_point(1), per_point(2));
+                println!(
+                    "{}",
+                    serde_json::json!({
+                        "row": name, "plan": plan.name(), "scaling_points": many.len(),
+                        "threads_1_s": one, "threads_2_s": two, "speedup": one / two,
+                    })
+                );
+            }
             let e = ex.estimate();
             println!(
                 "{}",
