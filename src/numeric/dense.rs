@@ -571,23 +571,37 @@ fn scaled_product(x: &[f64], m: usize, c: &[f64], y: &[f64], d: usize, out: &mut
                 }
             }
             let leg = [PLeg { x, y: &sy, c }];
-            for i0 in (0..m).step_by(8) {
-                // tile (i0.., panel q) is rows i0..i0 + 8 of out's panel q: contiguous
-                let mut store = |q: usize, tile: &[[f64; PW]; 8]| {
-                    let base = q * m * PW + i0 * PW;
-                    for (i, row) in tile.iter().enumerate().take(m - i0) {
-                        out[base + i * PW..base + (i + 1) * PW].copy_from_slice(row);
-                    }
-                };
-                // SAFETY: the target feature was detected on this CPU; x holds m columns and
-                // y d columns in panels (checked above)
-                unsafe { panel_tiles::<false, false>(&leg, i0, 0..d.div_ceil(PW), &mut store) };
-            }
+            // SAFETY: the target feature was detected on this CPU; x holds m columns and y d
+            // columns in panels (checked above)
+            unsafe { panel_product::<false>(&leg, m, d, out) };
             return;
         }
     }
     let plain = scaled_product_gemm(&unpack(x, k, m), c, &unpack(y, k, d));
     out.copy_from_slice(&pack_new(plain.view()));
+}
+
+/// out = Σ_legs xᵀ diag(c) y (with SCALE; without, Σ xᵀ y) in register tiles: x [k, m] and
+/// y [k, d] in column panels per leg, out [m, d] in column panels.
+///
+/// # Safety
+/// The CPU must have AVX-512F; every leg's x holds m columns and its y d columns in panels of
+/// c.len() rows.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f")]
+unsafe fn panel_product<const SCALE: bool>(legs: &[PLeg], m: usize, d: usize, out: &mut [f64]) {
+    for i0 in (0..m).step_by(8) {
+        // tile (i0.., panel q) is rows i0..i0 + 8 of out's panel q: contiguous
+        let mut store = |q: usize, tile: &[[f64; PW]; 8]| {
+            let base = q * m * PW + i0 * PW;
+            for (i, row) in tile.iter().enumerate().take(m - i0) {
+                out[base + i * PW..base + (i + 1) * PW].copy_from_slice(row);
+            }
+        };
+        // SAFETY: AVX-512F (the caller's contract); rows i0 < m and the panels of d columns
+        // exist in every leg
+        unsafe { panel_tiles::<SCALE, false>(legs, i0, 0..d.div_ceil(PW), &mut store) };
+    }
 }
 
 /// xᵀ diag(c) y by `matrixmultiply` ([`scaled_product`] elsewhere than AVX-512).
@@ -892,17 +906,9 @@ unsafe fn third_order_panels(
         }
         let m = width(l - 1);
         let mut out = vec![0.0; packed_len(m, d)];
-        for i0 in (0..m).step_by(8) {
-            let mut store = |q: usize, tile: &[[f64; PW]; 8]| {
-                let base = q * m * PW + i0 * PW;
-                for (i, row) in tile.iter().enumerate().take(m - i0) {
-                    out[base + i * PW..base + (i + 1) * PW].copy_from_slice(row);
-                }
-            };
-            // SAFETY: AVX-512F (the caller's contract); x = W_l holds n_{l-1} columns, the
-            // y's d columns, all in panels of n_l rows
-            unsafe { panel_tiles::<true, false>(&legs, i0, 0..d.div_ceil(PW), &mut store) };
-        }
+        // SAFETY: AVX-512F (the caller's contract); x = W_l holds n_{l-1} columns, the y's d
+        // columns, all in panels of n_l rows
+        unsafe { panel_product::<true>(&legs, m, d, &mut out) };
         kmat[l - 1] = Some(out);
     }
     // per vertex layer: J, K, u J + v K (la) and v J (lb), all [n, d] in panels, and the
