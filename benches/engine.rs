@@ -186,10 +186,16 @@ fn table() {
             } else {
                 times[times.len() / 2]
             };
-            // FEYNN_SCALING: the chosen plan on 256 points through `expand_many` (what
-            // `--at-file` runs) with rayon pools of one and two threads, per point
+            // FEYNN_SCALING: the chosen plan through `expand_many` (what `--at-file` runs) with
+            // rayon pools of one and two threads, per point; 2048 points (256 for the slow rows),
+            // so that a call takes tens of milliseconds and the pool's wake-up does not count
             if plan == auto && std::env::var_os("FEYNN_SCALING").is_some() {
-                let many: Vec<Vec<f64>> = pts.iter().cycle().take(256).cloned().collect();
+                let count = if times[times.len() / 2] > 5e-4 {
+                    256
+                } else {
+                    2048
+                };
+                let many: Vec<Vec<f64>> = pts.iter().cycle().take(count).cloned().collect();
                 let per_point = |threads: usize| -> f64 {
                     let pool = rayon::ThreadPoolBuilder::new()
                         .num_threads(threads)
