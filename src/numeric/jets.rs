@@ -245,26 +245,36 @@ fn horner_lanes<const N: usize>(c: &[f64], p: &mut [f64], r: usize) {
             return unsafe { horner_avx2::<N>(c, p, r) };
         }
     }
-    horner_lanes_body::<N, false>(c, p, r)
+    horner_lanes_body::<N, false, 8>(c, p, r)
 }
 
+/// With 32 vector registers and many directions, sixteen at a time (two independent Horner
+/// chains in flight: one group of eight was bound by the chain's FMA latency) while every
+/// degree still fits in registers (N ≤ 6); with few directions a second group would be padding.
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx512f,fma")]
 fn horner_avx512<const N: usize>(c: &[f64], p: &mut [f64], r: usize) {
-    horner_lanes_body::<N, true>(c, p, r)
+    if N <= 6 && r >= 32 {
+        horner_lanes_body::<N, true, 16>(c, p, r)
+    } else {
+        horner_lanes_body::<N, true, 8>(c, p, r)
+    }
 }
 
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2,fma")]
 fn horner_avx2<const N: usize>(c: &[f64], p: &mut [f64], r: usize) {
-    horner_lanes_body::<N, true>(c, p, r)
+    horner_lanes_body::<N, true, 8>(c, p, r)
 }
 
 /// The body of [`horner_lanes`]; `FUSED`: multiply–adds as `mul_add` (only where the CPU has
 /// FMA: elsewhere `mul_add` is a library call).
 #[inline(always)]
-fn horner_lanes_body<const N: usize, const FUSED: bool>(c: &[f64], p: &mut [f64], r: usize) {
-    const L: usize = 8;
+fn horner_lanes_body<const N: usize, const FUSED: bool, const L: usize>(
+    c: &[f64],
+    p: &mut [f64],
+    r: usize,
+) {
     let mut i0 = 0;
     while i0 < r {
         let len = L.min(r - i0);
