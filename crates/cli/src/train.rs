@@ -31,8 +31,9 @@ pub struct Args {
     /// PyTorch's StepLR; the EFNN paper's 3-spin runs use step:400:0.891).
     #[arg(long, default_value = "cosine")]
     pub schedule: String,
-    /// Coupled L2 penalty: the gradient gains L2·θ (PyTorch `Adam(weight_decay=L2)`, the EFNN
-    /// paper's 10⁻² for the EFNN); use with `--weight-decay 0`.
+    /// Coupled L2 penalty: the gradient gains L2·θ (PyTorch `Adam(weight_decay=L2)`); use with
+    /// `--weight-decay 0`. The loss is the MSE of the standardised target: PyTorch's w on the
+    /// raw target's MSE is L2 = w/σ_y² here (the EFNN paper's 10⁻²: 4.3·10⁻⁶ for its 3-spin data).
     #[arg(long, default_value_t = 0.0)]
     pub l2: f64,
     /// Fraction of the samples held out for validation and early stopping.

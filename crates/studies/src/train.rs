@@ -79,7 +79,9 @@ pub struct Config {
     /// The learning-rate schedule.
     pub schedule: Schedule,
     /// Coupled L2: (l2/2)·Σθ² is added to the loss, so the gradient gains l2·θ (PyTorch's
-    /// `Adam(weight_decay = l2)`); 0 for none.
+    /// `Adam(weight_decay = l2)`); 0 for none. The loss is the MSE of the *standardised*
+    /// target, so PyTorch's weight_decay w on the raw target's MSE corresponds to l2 = w/σ_y²
+    /// (Adam is invariant to the loss's overall scale).
     pub l2: f64,
     /// Fraction of the samples held out for validation (early stopping).
     pub val_fraction: f64,
