@@ -412,14 +412,14 @@ thread_local! {
 
 /// A [rows, cols] matrix on a recycled buffer, with stale entries: every entry is written by
 /// the caller.
-fn take_buffer(rows: usize, cols: usize) -> Array2<f64> {
+pub(super) fn take_buffer(rows: usize, cols: usize) -> Array2<f64> {
     let mut v = SPARE.with(|s| s.borrow_mut().pop()).unwrap_or_default();
     v.resize(rows * cols, 0.0);
     Array2::from_shape_vec((rows, cols), v).expect("the shape fits the buffer")
 }
 
 /// Returns a buffer of [`take_buffer`] (at most four are kept per thread).
-fn give_buffer(a: Array2<f64>) {
+pub(super) fn give_buffer(a: Array2<f64>) {
     let (v, _) = a.into_raw_vec_and_offset();
     SPARE.with(|s| {
         let mut s = s.borrow_mut();

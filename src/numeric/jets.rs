@@ -18,6 +18,7 @@ use ndarray::linalg::general_mat_mul;
 use ndarray::{s, Array1, Array2, Axis};
 
 use super::basis::count_monomials;
+use super::dense::{give_buffer, take_buffer};
 use crate::error::Result;
 use crate::model::Network;
 
@@ -124,31 +125,34 @@ impl Jets {
         let nl = net.weights.len();
         // degree-0 values and the coefficient block [neurons, (k−1)·r + dir]
         let mut a0 = Array1::from_vec(x0.to_vec());
-        let mut a = Array2::<f64>::zeros((self.d, cols));
+        // the [neurons, N·r] blocks live on recycled per-thread buffers: allocated per call they
+        // were mapped and unmapped every layer (page faults were ~15 % of the order-4 row and
+        // held two threads back)
+        let mut a = take_buffer(self.d, cols);
+        a.fill(0.0);
         a.slice_mut(s![.., ..r]).assign(&self.dirs);
         let mut acc = vec![0.0; cols];
         let mut next = vec![0.0; cols];
         for l in 0..nl {
             let w = &net.weights[l];
             let z0 = w.dot(&a0) + &net.biases[l];
-            let mut z = if l == 0 {
+            let mut z = take_buffer(w.nrows(), cols);
+            if l == 0 {
                 // only degree 1 is non-zero on the input line
-                let mut z = Array2::<f64>::zeros((w.nrows(), cols));
+                z.fill(0.0);
                 z.slice_mut(s![.., ..r]).assign(&w.dot(&self.dirs));
-                z
             } else if w.nrows() <= FEW {
                 // a handful of rows (the output layer): row axpys; a GEMM would pack all of `a`
                 // for as few products
-                let mut z = Array2::<f64>::zeros((w.nrows(), cols));
+                z.fill(0.0);
                 for (mut zr, wr) in z.rows_mut().into_iter().zip(w.rows()) {
                     for (j, &wj) in wr.iter().enumerate() {
                         zr.scaled_add(wj, &a.row(j));
                     }
                 }
-                z
             } else {
-                w.dot(&a)
-            };
+                general_mat_mul(1.0, w, &a, 0.0, &mut z);
+            }
             let mut v0 = z0.clone();
             if let Some(act) = &net.activations[l] {
                 let mut c = vec![0.0; n + 1];
@@ -168,7 +172,7 @@ impl Jets {
                 }
             }
             a0 = v0;
-            a = z;
+            give_buffer(std::mem::replace(&mut a, z));
         }
         let outs = a0.len();
         let m = count_monomials(self.d, n).expect("checked by supported") as usize;
@@ -192,6 +196,7 @@ impl Jets {
             }
             col += w.ncols();
         }
+        give_buffer(a);
         Ok(coef)
     }
 }
