@@ -33,6 +33,7 @@ use ndarray::linalg::general_mat_mul;
 use ndarray::{s, Array2, ArrayView1, ArrayView2, Axis, ShapeBuilder};
 
 use super::contractions::{contractions, Contraction};
+use super::scratch::{give_buffer, take_buffer};
 use crate::error::{Error, Result};
 use crate::model::Network;
 
@@ -153,6 +154,16 @@ impl Dense {
                 None => net.weights[0].view(),
             }
         };
+        // the same Jacobian in column panels (the register tiles' layout)
+        let panel_leg = |l: usize, p: usize| -> &[f64] {
+            match &fw.packed[l] {
+                Some(j) => {
+                    let block = j.len() / np;
+                    &j[p * block..(p + 1) * block]
+                }
+                None => &self.panels[0][..],
+            }
+        };
         let mut h = vec![0.0; d * d];
         for o in 0..outs {
             for (p, c) in coefs.iter_mut().enumerate() {
@@ -193,13 +204,7 @@ impl Dense {
                     let legs: Vec<PLeg> = vertex
                         .iter()
                         .map(|&l| {
-                            let x = match &fw.packed[l] {
-                                Some(j) => {
-                                    let block = j.len() / np;
-                                    &j[p * block..(p + 1) * block]
-                                }
-                                None => &self.panels[0][..],
-                            };
+                            let x = panel_leg(l, p);
                             let c = weights[l].as_ref().expect("a vertex layer").row(p);
                             PLeg {
                                 x,
@@ -233,17 +238,10 @@ impl Dense {
                     .iter()
                     .map(|dl| std::array::from_fn(|k| dl[k].row(p)))
                     .collect();
+                #[cfg(target_arch = "x86_64")]
                 if tiles3 {
                     let jp: Vec<Option<&[f64]>> = (0..nl)
-                        .map(|l| {
-                            vertex.contains(&l).then(|| match &fw.packed[l] {
-                                Some(j) => {
-                                    let block = j.len() / np;
-                                    &j[p * block..(p + 1) * block]
-                                }
-                                None => &self.panels[0][..],
-                            })
-                        })
+                        .map(|l| vertex.contains(&l).then(|| panel_leg(l, p)))
                         .collect();
                     let mut row = c.slice_mut(s![o, 1 + d + p2..]);
                     let dst = row
@@ -401,32 +399,6 @@ fn forward(
         jac,
         packed,
     })
-}
-
-thread_local! {
-    /// Spare buffers of the Jacobians and their scaled copies (~1 MiB each on the Hessian
-    /// row): allocating them per chunk made the allocator return them to the system and fault
-    /// them in again every time (a fifth of the Hessian row's time in the profile).
-    static SPARE: std::cell::RefCell<Vec<Vec<f64>>> = const { std::cell::RefCell::new(Vec::new()) };
-}
-
-/// A [rows, cols] matrix on a recycled buffer, with stale entries: every entry is written by
-/// the caller.
-pub(super) fn take_buffer(rows: usize, cols: usize) -> Array2<f64> {
-    let mut v = SPARE.with(|s| s.borrow_mut().pop()).unwrap_or_default();
-    v.resize(rows * cols, 0.0);
-    Array2::from_shape_vec((rows, cols), v).expect("the shape fits the buffer")
-}
-
-/// Returns a buffer of [`take_buffer`] (at most four are kept per thread).
-pub(super) fn give_buffer(a: Array2<f64>) {
-    let (v, _) = a.into_raw_vec_and_offset();
-    SPARE.with(|s| {
-        let mut s = s.borrow_mut();
-        if s.len() < 4 {
-            s.push(v);
-        }
-    });
 }
 
 /// Width of the column panels: a [k, cols] matrix is stored panel by panel, each panel the
@@ -1054,23 +1026,6 @@ unsafe fn third_order_panels(
             *v *= 0.5;
         }
     }
-}
-
-/// Only x86-64 has the tiles (`tiles3` is never set elsewhere).
-#[cfg(not(target_arch = "x86_64"))]
-#[allow(clippy::too_many_arguments)]
-unsafe fn third_order_panels(
-    _: &Network,
-    _: &[Vec<f64>],
-    _: &[Option<&[f64]>],
-    _: &[[ArrayView1<f64>; 4]],
-    _: &[ArrayView1<f64>],
-    _: &[usize],
-    _: Shapes3,
-    _: usize,
-    _: &mut [f64],
-) {
-    unreachable!("the register tiles need x86-64 with AVX-512")
 }
 
 /// Row of the first sorted pair (b, ·): Σ_{b' < b} (d − b').

@@ -18,7 +18,7 @@ use ndarray::linalg::general_mat_mul;
 use ndarray::{s, Array1, Array2, Axis};
 
 use super::basis::count_monomials;
-use super::dense::{give_buffer, take_buffer};
+use super::scratch::{give_buffer, take_buffer};
 use crate::error::Result;
 use crate::model::Network;
 

@@ -19,6 +19,7 @@ pub mod jets;
 pub mod multi_index;
 pub mod plan;
 pub mod propagators;
+pub(crate) mod scratch;
 pub mod series;
 pub mod vertices;
 
