@@ -1,5 +1,6 @@
-//! Using feynn as a library: the numbers (Taylor coefficients), the diagrams, closed forms, the
-//! action of an invertible network, and a hand-derived formula checked against the model.
+//! Using feynn as a library: the numbers (Taylor coefficients), the diagrams and the contractions
+//! the diagram plan reads off them, closed forms, the action of an invertible network, and a
+//! hand-derived formula checked against the model.
 //!
 //! `cargo run --example api`
 
@@ -48,6 +49,18 @@ fn main() -> feynn::Result<()> {
         listing.counts.unlabelled.to_string()
     );
     print!("{}", feynn::export::diagrams::listing_text(&listing));
+
+    // The diagram plan evaluates one matrix contraction per diagram shape of this list (line,
+    // quadratic vertex, cubic star, exchange); order 4 has shapes without one, so there the
+    // plan is unavailable and `auto` takes the jets or the series engine.
+    use feynn::numeric::contractions::contractions;
+    let shapes = contractions(
+        3,
+        model.hidden_layers(),
+        model.output_activation().is_some(),
+    );
+    println!("order-3 contractions of the diagram plan: {shapes:?}");
+    assert!(contractions(4, model.hidden_layers(), false).is_none());
 
     // Closed forms: the expanded Taylor coefficients of a σ → tanh network with two inputs.
     #[cfg(feature = "symbolic")]
