@@ -312,3 +312,58 @@ fn every_plan_refuses_over_the_memory_limit_before_allocating() {
     .unwrap();
     assert!(e.to_string().contains("cannot compute order 4"), "{e}");
 }
+
+/// The jet plan where the sweep above does not reach: five to seven outputs (the adjoints'
+/// and the interpolation's matrix products instead of row updates), orders 7 and 8 (the
+/// generic Horner rule), hidden layers without an activation between ones with, and batches
+/// that interpolate many points at once — against the series plan, to 1e-12 relative.
+#[test]
+fn jets_match_series_with_many_outputs_and_high_orders() {
+    for seed in 0..24u64 {
+        let mut rng = StdRng::seed_from_u64(0x1e75 + seed);
+        let order = 1 + (seed % 8) as usize;
+        let inputs = if order >= 5 { 2 } else { 3 };
+        let depth = 1 + (seed % 3) as usize;
+        let hidden: Vec<(usize, Act)> = (0..depth)
+            .map(|l| {
+                // the middle of three layers is linear in every other network
+                let act = if depth == 3 && l == 1 && seed % 2 == 0 {
+                    Act::Identity
+                } else {
+                    BUILTINS[((seed + l as u64) % 6) as usize]
+                };
+                (rng.random_range(3..=6), act)
+            })
+            .collect();
+        let outputs = rng.random_range(5..=7);
+        let out_act = (seed % 3 == 1).then_some(Act::Tanh);
+        let r = RefNet::random(0x1e75 + seed, inputs, &hidden, outputs, out_act);
+        let net = r.network();
+        let opts = Options {
+            order,
+            ..Options::default()
+        };
+        let points: Vec<Vec<f64>> = (0..9)
+            .map(|_| (0..inputs).map(|_| rng.random_range(-0.9..0.9)).collect())
+            .collect();
+        let jets = Expander::with_plan(&net, &opts, Plan::Jets).unwrap();
+        let series = Expander::with_plan(&net, &opts, Plan::Series).unwrap();
+        let batch = jets.expand_batch(&points).unwrap();
+        for (i, p) in points.iter().enumerate() {
+            let want = series.expand(p).unwrap().coefficients;
+            let scale = want.iter().fold(1e-300f64, |m, v| m.max(v.abs()));
+            for (got, label) in [
+                (jets.expand(p).unwrap().coefficients, "single"),
+                (batch[i].coefficients.clone(), "batch"),
+            ] {
+                assert_close_scaled(
+                    got.as_slice().unwrap(),
+                    want.as_slice().unwrap(),
+                    REL,
+                    scale,
+                    &format!("seed {seed}, order {order}, {outputs} outputs, point {i}: jets ({label}) vs series"),
+                );
+            }
+        }
+    }
+}

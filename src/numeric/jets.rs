@@ -15,7 +15,7 @@
 use std::collections::HashMap;
 
 use ndarray::linalg::general_mat_mul;
-use ndarray::{s, Array1, Array2, Axis};
+use ndarray::{s, Array1, Array2, ArrayViewMut2, Axis};
 
 use super::basis::count_monomials;
 use super::scratch::{give_buffer, take_buffer};
@@ -25,6 +25,9 @@ use crate::model::Network;
 /// Up to this many rows a matrix product runs as row axpys instead of a GEMM (which packs its
 /// whole right operand).
 const FEW: usize = 4;
+
+/// Directional coefficients interpolated together: ~1 MiB of them.
+const CHUNK_ENTRIES: usize = 1 << 17;
 
 /// Whether the jet plan takes a request: few enough directions and weights to precompute.
 pub fn supported(d: usize, order: usize) -> bool {
@@ -120,93 +123,232 @@ impl Jets {
 
     /// Coefficients of every output at `x0`, `[outputs, C(d+N, N)]` in basis order.
     pub fn expand(&self, net: &Network, x0: &[f64]) -> Result<Array2<f64>> {
+        Ok(self
+            .expand_batch(net, std::slice::from_ref(&x0.to_vec()))?
+            .pop()
+            .expect("one point"))
+    }
+
+    /// Points whose directional coefficients are interpolated together (one GEMM per degree
+    /// over the chunk's rows): ~1 MiB of them.
+    pub fn chunk_points(&self, net: &Network) -> usize {
+        let per_point = net.outputs().max(1) * self.order * self.directions();
+        (CHUNK_ENTRIES / per_point.max(1)).clamp(1, 256)
+    }
+
+    /// [`Jets::expand`] at many points: the directions run point by point, the interpolation
+    /// to the mixed coefficients runs for a chunk of points at once, one matrix product per
+    /// degree (per point it streamed all r × m_k weights for a few rows of products).
+    pub fn expand_batch(&self, net: &Network, points: &[Vec<f64>]) -> Result<Vec<Array2<f64>>> {
+        let (n, r) = (self.order, self.directions());
+        let outs = net.outputs();
+        let m = count_monomials(self.d, n).expect("checked by supported") as usize;
+        let mut result = Vec::with_capacity(points.len());
+        for chunk in points.chunks(self.chunk_points(net)) {
+            let rows = chunk.len() * outs;
+            let mut y = take_buffer(rows, n * r);
+            let mut coef = Array2::<f64>::zeros((rows, m));
+            for (p, x0) in chunk.iter().enumerate() {
+                let value =
+                    self.directional(net, x0, y.slice_mut(s![p * outs..(p + 1) * outs, ..]))?;
+                coef.slice_mut(s![p * outs..(p + 1) * outs, 0])
+                    .assign(&value);
+            }
+            let mut col = 1;
+            for k in 1..=n {
+                let w = &self.weights[k - 1];
+                let yk = y.slice(s![.., (k - 1) * r..k * r]);
+                let mut dst = coef.slice_mut(s![.., col..col + w.ncols()]);
+                if rows <= FEW {
+                    // a few rows of products: axpys over the rows of the weights (a GEMM would
+                    // pack all r × m_k weights for them)
+                    for (o, mut dr) in dst.rows_mut().into_iter().enumerate() {
+                        for (i, wi) in w.rows().into_iter().enumerate() {
+                            dr.scaled_add(yk[[o, i]], &wi);
+                        }
+                    }
+                } else {
+                    general_mat_mul(1.0, &yk, w, 0.0, &mut dst);
+                }
+                col += w.ncols();
+            }
+            give_buffer(y);
+            for p in 0..chunk.len() {
+                result.push(coef.slice(s![p * outs..(p + 1) * outs, ..]).to_owned());
+            }
+        }
+        Ok(result)
+    }
+
+    /// The univariate Taylor coefficients y_k(s), k = 1..=N, of every output along every
+    /// direction at `x0` into `out` [outputs, N·r] (degree k in columns (k−1)·r..k·r); returns
+    /// the outputs' values.
+    ///
+    /// Two regroupings of the sum keep the layer products small. **Degree 1 is linear in s**:
+    /// z^(l)_1(s) = J_l s with the layer's Jacobian J_l = ∂z^(l)/∂x, formed once per point
+    /// (n_l × d) instead of a product over n_(l−1) rows per direction. **The top degree N enters
+    /// every later layer only linearly** (through σ′ z_N), so it is not pushed through the
+    /// products: each layer forms only its nonlinear top-degree part R_l (the Horner terms from
+    /// degrees < N, with z_N set to 0), and the adjoint G_l = ∂y/∂a^(l) (linearised at x0)
+    /// carries it to the output, y_N = Σ_l G_l R_l — reverse mode for the largest block, as in
+    /// the series engine. The products run on degrees 2..N−1 only (none at all for N ≤ 2).
+    fn directional(
+        &self,
+        net: &Network,
+        x0: &[f64],
+        mut out: ArrayViewMut2<f64>,
+    ) -> Result<Array1<f64>> {
         let (n, r) = (self.order, self.directions());
         let cols = n * r;
         let nl = net.weights.len();
-        // degree-0 values and the coefficient block [neurons, (k−1)·r + dir]
+        // the point itself: σ^(k)/k! per neuron ([n_l, N+1]; identity: z0, 1, 0, …)
         let mut a0 = Array1::from_vec(x0.to_vec());
-        // the [neurons, N·r] blocks live on recycled per-thread buffers: allocated per call they
-        // were mapped and unmapped every layer (page faults were ~15 % of the order-4 row and
-        // held two threads back)
-        let mut a = take_buffer(self.d, cols);
-        a.fill(0.0);
-        a.slice_mut(s![.., ..r]).assign(&self.dirs);
-        let mut acc = vec![0.0; cols];
-        let mut next = vec![0.0; cols];
+        let mut taylor: Vec<Array2<f64>> = Vec::with_capacity(nl);
         for l in 0..nl {
-            let w = &net.weights[l];
-            let z0 = w.dot(&a0) + &net.biases[l];
-            let mut z = take_buffer(w.nrows(), cols);
-            if l == 0 {
-                // only degree 1 is non-zero on the input line
-                z.fill(0.0);
-                z.slice_mut(s![.., ..r]).assign(&w.dot(&self.dirs));
-            } else if w.nrows() <= FEW {
-                // a handful of rows (the output layer): row axpys; a GEMM would pack all of `a`
-                // for as few products
-                z.fill(0.0);
-                for (mut zr, wr) in z.rows_mut().into_iter().zip(w.rows()) {
-                    for (j, &wj) in wr.iter().enumerate() {
-                        zr.scaled_add(wj, &a.row(j));
+            let z0 = net.weights[l].dot(&a0) + &net.biases[l];
+            let mut c = Array2::<f64>::zeros((z0.len(), n + 1));
+            match &net.activations[l] {
+                Some(act) => {
+                    for (j, mut row) in c.rows_mut().into_iter().enumerate() {
+                        let row = row.as_slice_mut().expect("standard layout");
+                        super::vertices::taylor_into(act, z0[j], row)?;
                     }
                 }
-            } else {
-                general_mat_mul(1.0, w, &a, 0.0, &mut z);
-            }
-            let mut v0 = z0.clone();
-            if let Some(act) = &net.activations[l] {
-                let mut c = vec![0.0; n + 1];
-                for (j, mut row) in z.axis_iter_mut(Axis(0)).enumerate() {
-                    super::vertices::taylor_into(act, z0[j], &mut c)?;
-                    v0[j] = c[0];
-                    let p = row.as_slice_mut().expect("standard layout");
-                    match n {
-                        1 => horner_lanes::<1>(&c, p, r),
-                        2 => horner_lanes::<2>(&c, p, r),
-                        3 => horner_lanes::<3>(&c, p, r),
-                        4 => horner_lanes::<4>(&c, p, r),
-                        5 => horner_lanes::<5>(&c, p, r),
-                        6 => horner_lanes::<6>(&c, p, r),
-                        _ => horner(&c, p, &mut acc, &mut next, n, r),
-                    }
+                None => {
+                    c.column_mut(0).assign(&z0);
+                    c.column_mut(1).fill(1.0);
                 }
             }
-            a0 = v0;
-            give_buffer(std::mem::replace(&mut a, z));
+            a0 = c.column(0).to_owned();
+            taylor.push(c);
+        }
+        // J_l = W_l diag(σ′_(l−1)) J_(l−1), J_0 = W_0: degree 1 along every direction
+        let mut jac: Vec<Array2<f64>> = Vec::with_capacity(nl);
+        for l in 0..nl {
+            let j = match jac.last() {
+                None => net.weights[0].clone(),
+                Some(below) => {
+                    let scaled = below * &taylor[l - 1].column(1).insert_axis(Axis(1));
+                    net.weights[l].dot(&scaled)
+                }
+            };
+            jac.push(j);
         }
         let outs = a0.len();
-        let m = count_monomials(self.d, n).expect("checked by supported") as usize;
-        let mut coef = Array2::<f64>::zeros((outs, m));
-        coef.column_mut(0).assign(&a0);
-        let mut col = 1;
-        for k in 1..=n {
-            let w = &self.weights[k - 1];
-            let y = a.slice(s![.., (k - 1) * r..k * r]);
-            let mut dst = coef.slice_mut(s![.., col..col + w.ncols()]);
-            if outs <= FEW {
-                // per output a vector–matrix product as axpys over the rows of the weights (a
-                // GEMM would pack all r × m_k weights for one row of products)
-                for (o, mut dr) in dst.rows_mut().into_iter().enumerate() {
-                    for (i, wi) in w.rows().into_iter().enumerate() {
-                        dr.scaled_add(y[[o, i]], &wi);
+        if n == 1 {
+            // y_1(s) = σ′_L J_L s: the hidden layers need no directions at all
+            general_mat_mul(
+                1.0,
+                &(&jac[nl - 1] * &taylor[nl - 1].column(1).insert_axis(Axis(1))),
+                &self.dirs,
+                0.0,
+                &mut out,
+            );
+            return Ok(a0);
+        }
+        // G_l = ∂y/∂a^(l) at x0: G_L = 1, G_(l−1) = G_l diag(σ′_l) W_l (hidden layers with a
+        // vertex only: a linear layer has no nonlinear part to carry)
+        let mut adjoint: Vec<Option<Array2<f64>>> = vec![None; nl];
+        let mut g = Array2::<f64>::eye(outs);
+        for l in (1..nl).rev() {
+            g = (&g * &taylor[l].column(1)).dot(&net.weights[l]);
+            if net.activations[l - 1].is_some() {
+                adjoint[l - 1] = Some(g.clone());
+            }
+        }
+        // Σ_(l<L) G_l R_l, the top degree's hidden-layer part
+        let mut top = Array2::<f64>::zeros((outs, r));
+        let mut a = take_buffer(0, cols);
+        for l in 0..nl {
+            let w = &net.weights[l];
+            let mut z = take_buffer(w.nrows(), cols);
+            general_mat_mul(1.0, &jac[l], &self.dirs, 0.0, &mut z.slice_mut(s![.., ..r]));
+            if n >= 3 {
+                // degrees 2..N−1 from the layer below (none on the input line)
+                let mut mid = z.slice_mut(s![.., r..(n - 1) * r]);
+                let below = a.slice(s![.., r..(n - 1) * r]);
+                if l == 0 {
+                    mid.fill(0.0);
+                } else if w.nrows() <= FEW {
+                    // a handful of rows (the output layer): row axpys; a GEMM would pack all of
+                    // `a` for as few products
+                    mid.fill(0.0);
+                    for (mut zr, wr) in mid.rows_mut().into_iter().zip(w.rows()) {
+                        for (j, &wj) in wr.iter().enumerate() {
+                            zr.scaled_add(wj, &below.row(j));
+                        }
+                    }
+                } else {
+                    general_mat_mul(1.0, w, &below, 0.0, &mut mid);
+                }
+            }
+            // degree N: only the nonlinear part is formed here
+            z.slice_mut(s![.., (n - 1) * r..]).fill(0.0);
+            if net.activations[l].is_some() {
+                for (j, mut row) in z.axis_iter_mut(Axis(0)).enumerate() {
+                    let c = taylor[l].row(j);
+                    let c = c.as_slice().expect("standard layout");
+                    let p = row.as_slice_mut().expect("standard layout");
+                    if l == 0 {
+                        // the input line: z = z0 + t·J_0 s, so σ's coefficients are c_k p_1^k
+                        powers(c, p, n, r);
+                        continue;
+                    }
+                    match n {
+                        2 => horner_lanes::<2>(c, p, r),
+                        3 => horner_lanes::<3>(c, p, r),
+                        4 => horner_lanes::<4>(c, p, r),
+                        5 => horner_lanes::<5>(c, p, r),
+                        6 => horner_lanes::<6>(c, p, r),
+                        _ => horner(c, p, n, r),
                     }
                 }
-            } else {
-                general_mat_mul(1.0, &y, w, 0.0, &mut dst);
             }
-            col += w.ncols();
+            if let Some(g) = &adjoint[l] {
+                let rl = z.slice(s![.., (n - 1) * r..]);
+                if outs <= FEW {
+                    for (mut tr, gr) in top.rows_mut().into_iter().zip(g.rows()) {
+                        for (j, &gj) in gr.iter().enumerate() {
+                            tr.scaled_add(gj, &rl.row(j));
+                        }
+                    }
+                } else {
+                    general_mat_mul(1.0, g, &rl, 1.0, &mut top);
+                }
+            }
+            give_buffer(std::mem::replace(&mut a, z));
         }
+        out.assign(&a);
+        let mut last = out.slice_mut(s![.., (n - 1) * r..]);
+        last += &top;
         give_buffer(a);
-        Ok(coef)
+        Ok(a0)
+    }
+}
+
+/// σ(z0 + t·p_1) = Σ_k c_k p_1^k t^k along every direction: `p` holds degree 1 (block 0) and
+/// gets degrees 1..=N (the input layer, where the pre-activation is linear in t).
+fn powers(c: &[f64], p: &mut [f64], n: usize, r: usize) {
+    // the plain powers first (block k = block k−1 · p_1), then the factors c_k
+    for k in 2..=n {
+        let (done, cur) = p.split_at_mut((k - 1) * r);
+        let (p1, prev) = (&done[..r], &done[(k - 2) * r..]);
+        for ((v, &a), &b) in cur[..r].iter_mut().zip(prev).zip(p1) {
+            *v = a * b;
+        }
+    }
+    for k in 1..=n {
+        let ck = c[k];
+        p[(k - 1) * r..k * r].iter_mut().for_each(|v| *v *= ck);
     }
 }
 
 /// f(z0 + p(t)) = Σ_q c_q p^q along every direction at once: `p` holds degrees 1..=N
 /// (block k−1 of r directions), replaced by the result's degrees 1..=N.
-fn horner(c: &[f64], p: &mut [f64], acc: &mut [f64], next: &mut [f64], n: usize, r: usize) {
+fn horner(c: &[f64], p: &mut [f64], n: usize, r: usize) {
+    let (mut acc, mut next) = (vec![0.0; n * r], vec![0.0; n * r]);
     // acc = c_N; then acc ← c_q + acc·p truncated at degree N − q (acc's constant is c-only)
     let mut acc0 = c[n];
-    acc.iter_mut().for_each(|v| *v = 0.0);
     for q in (0..n).rev() {
         let top = n - q;
         // next_k = Σ_{i=0}^{k−1} acc_i p_{k−i}, acc_0 the scalar acc0

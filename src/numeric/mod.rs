@@ -211,19 +211,20 @@ impl<'a> Expander<'a> {
 
     /// Expand at many points on the calling thread, as one batch: the diagram plan runs the
     /// points of a chunk together (the per-point matrix–vector products become matrix–matrix
-    /// products across points, [`dense::Dense::expand_batch`]); the other plans go point by
-    /// point. Results in input order; the same numbers as [`Expander::expand`] per point.
+    /// products across points, [`dense::Dense::expand_batch`]), the jet plan interpolates a
+    /// chunk's directional coefficients in one product per degree
+    /// ([`jets::Jets::expand_batch`]); the series plan goes point by point. Results in input order; the same numbers as [`Expander::expand`] per point.
     pub fn expand_batch(&self, points: &[Vec<f64>]) -> Result<Vec<Expansion>> {
         for x in points {
             self.check_point(x)?;
         }
         match self.estimate.plan {
-            Plan::Diagrams => {
-                let coefs = self
-                    .dense
-                    .as_ref()
-                    .expect("built with the plan")
-                    .expand_batch(self.net, points)?;
+            Plan::Diagrams | Plan::Jets => {
+                let coefs = match (&self.dense, &self.jets) {
+                    (Some(dense), _) => dense.expand_batch(self.net, points)?,
+                    (_, Some(jets)) => jets.expand_batch(self.net, points)?,
+                    _ => unreachable!("built with the plan"),
+                };
                 points
                     .iter()
                     .zip(coefs)
@@ -238,6 +239,11 @@ impl<'a> Expander<'a> {
     pub fn batch_points(&self) -> usize {
         match self.estimate.plan {
             Plan::Diagrams => dense::chunk_points(self.net),
+            Plan::Jets => self
+                .jets
+                .as_ref()
+                .expect("built with the plan")
+                .chunk_points(self.net),
             _ => 1,
         }
     }
