@@ -131,7 +131,7 @@ impl Dense {
             star: self.shapes.contains(&Contraction::Star3),
             exchange: self.shapes.contains(&Contraction::Exchange3),
         };
-        let fw = forward(net, pts, order, &self.panels, !tiles3)?;
+        let fw = forward(net, pts, order)?;
         let p2 = d * (d + 1) / 2;
         let m = 1
             + if order >= 1 { d } else { 0 }
@@ -141,30 +141,14 @@ impl Dense {
             } else {
                 0
             };
-        let mut coefs = vec![Array2::<f64>::zeros((outs, m)); np];
+        // one zeroed array each (`vec![a; np]` copied the first one np times)
+        let mut coefs: Vec<Array2<f64>> = (0..np).map(|_| Array2::zeros((outs, m))).collect();
         // the layers that carry vertices: those with an activation (the output layer too when
         // it has one)
         let vertex: Vec<usize> = (0..nl).filter(|&l| fw.nonlinear[l]).collect();
-        let leg = |l: usize, p: usize| -> ArrayView2<f64> {
-            match &fw.jac[l] {
-                Some(j) => {
-                    let n = j.nrows() / np;
-                    j.slice(s![p * n..(p + 1) * n, ..])
-                }
-                None => net.weights[0].view(),
-            }
-        };
-        // the same Jacobian in column panels (the register tiles' layout)
-        let panel_leg = |l: usize, p: usize| -> &[f64] {
-            match &fw.packed[l] {
-                Some(j) => {
-                    let block = j.len() / np;
-                    &j[p * block..(p + 1) * block]
-                }
-                None => &self.panels[0][..],
-            }
-        };
-        let mut h = vec![0.0; d * d];
+        // per output: g[l] = ∂y_o/∂a^(l) at every point, [P, n_l] (reverse mode, one GEMM per
+        // layer); continued through W_1 it gives the gradient ∂y_o/∂x
+        let mut adjoints: Vec<Vec<Array2<f64>>> = Vec::with_capacity(outs);
         for o in 0..outs {
             for (p, c) in coefs.iter_mut().enumerate() {
                 c[[o, 0]] = fw.der[nl - 1][0][[p, o]];
@@ -172,8 +156,6 @@ impl Dense {
             if order == 0 {
                 continue;
             }
-            // g[l] = ∂y_o/∂a^(l) at every point, [P, n_l] (reverse mode, one GEMM per layer);
-            // continued through W_1 it gives the gradient ∂y_o/∂x
             let mut g: Vec<Array2<f64>> = vec![Array2::zeros((0, 0)); nl];
             let mut top = Array2::<f64>::zeros((np, outs));
             top.column_mut(o).fill(1.0);
@@ -192,20 +174,77 @@ impl Dense {
                     g[l - 1] = below;
                 }
             }
-            if order == 1 {
-                continue;
+            adjoints.push(g);
+        }
+        let Some(&top) = vertex.last() else {
+            // no vertex: the network is linear, the gradient is all
+            return Ok(coefs);
+        };
+        if order < 2 {
+            return Ok(coefs);
+        }
+        // the Hessian's vertex weights g σ'' per output and vertex layer, [P, n_l]
+        let weights: Vec<Vec<Option<Array2<f64>>>> = adjoints
+            .iter()
+            .map(|g| {
+                (0..nl)
+                    .map(|l| vertex.contains(&l).then(|| &g[l] * &fw.der[l][2]))
+                    .collect()
+            })
+            .collect();
+        // Point by point: the Jacobians J_l(x_p) = W_l diag(σ'_(l−1)) J_(l−1) in column panels
+        // (on recycled buffers, J_1 = W_1), then every output's blocks while they are in cache
+        // (formed for the whole chunk first, they went to L3 and back: ~6 % of the Hessian row)
+        let mut jac: Vec<Option<Array2<f64>>> = (0..nl)
+            .map(|l| {
+                (l >= 1 && l <= top).then(|| take_buffer(1, packed_len(net.weights[l].nrows(), d)))
+            })
+            .collect();
+        let mut h = vec![0.0; d * d];
+        for p in 0..np {
+            for l in 1..=top {
+                let (done, rest) = jac.split_at_mut(l);
+                let below = match &done[l - 1] {
+                    None => &self.panels[0][..],
+                    Some(j) => j.as_slice().expect("standard layout"),
+                };
+                let out = rest[0].as_mut().expect("taken above");
+                scaled_product(
+                    &self.panels[l],
+                    net.weights[l].nrows(),
+                    fw.der[l - 1][1].row(p).to_slice().expect("standard layout"),
+                    below,
+                    d,
+                    out.as_slice_mut().expect("standard layout"),
+                );
             }
-            // Hessian: Σ_l J_lᵀ diag(g σ'') J_l over the upper triangle, in coefficient order
-            let weights: Vec<Option<Array2<f64>>> = (0..nl)
-                .map(|l| vertex.contains(&l).then(|| &g[l] * &fw.der[l][2]))
-                .collect();
-            if self.shapes.contains(&Contraction::Vertex2) && !vertex.is_empty() {
-                for (p, c) in coefs.iter_mut().enumerate() {
+            let panel_leg = |l: usize| -> &[f64] {
+                match &jac[l] {
+                    Some(j) => j.as_slice().expect("standard layout"),
+                    None => &self.panels[0][..],
+                }
+            };
+            // the plain layout for the order-3 route without AVX-512
+            let plain: Vec<Option<Array2<f64>>> = if order >= 3 && !tiles3 {
+                (0..nl)
+                    .map(|l| {
+                        vertex
+                            .contains(&l)
+                            .then(|| unpack(panel_leg(l), net.weights[l].nrows(), d))
+                    })
+                    .collect()
+            } else {
+                Vec::new()
+            };
+            let c = &mut coefs[p];
+            for o in 0..outs {
+                // Hessian: Σ_l J_lᵀ diag(g σ'') J_l over the upper triangle, in coefficient order
+                if self.shapes.contains(&Contraction::Vertex2) {
                     let legs: Vec<PLeg> = vertex
                         .iter()
                         .map(|&l| {
-                            let x = panel_leg(l, p);
-                            let c = weights[l].as_ref().expect("a vertex layer").row(p);
+                            let x = panel_leg(l);
+                            let c = weights[o][l].as_ref().expect("a vertex layer").row(p);
                             PLeg {
                                 x,
                                 y: x,
@@ -227,12 +266,10 @@ impl Dense {
                         col += d - a;
                     }
                 }
-            }
-            if order == 2 {
-                continue;
-            }
-            for (p, c) in coefs.iter_mut().enumerate() {
-                let gp: Vec<ArrayView1<f64>> = g.iter().map(|gl| gl.row(p)).collect();
+                if order == 2 {
+                    continue;
+                }
+                let gp: Vec<ArrayView1<f64>> = adjoints[o].iter().map(|gl| gl.row(p)).collect();
                 let der: Vec<[ArrayView1<f64>; 4]> = fw
                     .der
                     .iter()
@@ -241,7 +278,7 @@ impl Dense {
                 #[cfg(target_arch = "x86_64")]
                 if tiles3 {
                     let jp: Vec<Option<&[f64]>> = (0..nl)
-                        .map(|l| vertex.contains(&l).then(|| panel_leg(l, p)))
+                        .map(|l| vertex.contains(&l).then(|| panel_leg(l)))
                         .collect();
                     let mut row = c.slice_mut(s![o, 1 + d + p2..]);
                     let dst = row
@@ -264,7 +301,10 @@ impl Dense {
                     continue;
                 }
                 let legs: Vec<Option<ArrayView2<f64>>> = (0..nl)
-                    .map(|l| vertex.contains(&l).then(|| leg(l, p)))
+                    .map(|l| match &plain.get(l) {
+                        Some(Some(j)) => Some(j.view()),
+                        _ => vertex.contains(&l).then(|| net.weights[0].view()),
+                    })
                     .collect();
                 third_order(
                     net,
@@ -278,9 +318,7 @@ impl Dense {
                 );
             }
         }
-        for v in fw.packed.into_iter().flatten() {
-            give_buffer(Array2::from_shape_vec((v.len(), 1), v).expect("a column"));
-        }
+        jac.into_iter().flatten().for_each(give_buffer);
         Ok(coefs)
     }
 }
@@ -292,23 +330,9 @@ struct Forward {
     der: Vec<[Array2<f64>; 4]>,
     /// The layer has an activation.
     nonlinear: Vec<bool>,
-    /// The Jacobians J_l = ∂z^(l)/∂x of all points, [P·n_l, d] (point p in rows p·n_l..),
-    /// up to the last layer with a vertex, at order 3 only; `None` for the first layer
-    /// (J_1 = W_1) and above.
-    jac: Vec<Option<Array2<f64>>>,
-    /// The same Jacobians (order ≥ 2) in column panels ([`pack`]), point p in the p-th block
-    /// of [`packed_len`]`(n_l, d)` entries.
-    packed: Vec<Option<Vec<f64>>>,
 }
 
-/// `plain_jac`: also the Jacobians in the plain layout (the order-3 route without AVX-512).
-fn forward(
-    net: &Network,
-    pts: &[Vec<f64>],
-    order: usize,
-    panels: &[Vec<f64>],
-    plain_jac: bool,
-) -> Result<Forward> {
+fn forward(net: &Network, pts: &[Vec<f64>], order: usize) -> Result<Forward> {
     let nl = net.weights.len();
     let d = net.inputs();
     let np = pts.len();
@@ -351,54 +375,7 @@ fn forward(
         a = dl[0].clone();
         der.push(dl);
     }
-    // J_{l+1}(x_p) = W_{l+1} diag(σ'_l(x_p)) J_l(x_p), point by point, in column panels
-    let mut packed: Vec<Option<Vec<f64>>> = vec![None; nl];
-    let mut jac: Vec<Option<Array2<f64>>> = vec![None; nl];
-    let top = (0..nl).rev().find(|&l| nonlinear[l]);
-    if let (true, Some(top)) = (order >= 2, top) {
-        for l in 1..=top {
-            let prev = net.weights[l - 1].nrows();
-            let n = net.weights[l].nrows();
-            let wt = &panels[l];
-            let block = packed_len(n, d);
-            let mut jl = take_buffer(np, block);
-            let js = jl.as_slice_mut().expect("standard layout");
-            for p in 0..np {
-                let below = match &packed[l - 1] {
-                    None => &panels[0][..],
-                    Some(jp) => &jp[p * packed_len(prev, d)..(p + 1) * packed_len(prev, d)],
-                };
-                let s1 = der[l - 1][1].row(p);
-                scaled_product(
-                    wt,
-                    n,
-                    s1.to_slice().expect("standard layout"),
-                    below,
-                    d,
-                    &mut js[p * block..(p + 1) * block],
-                );
-            }
-            if order >= 3 && plain_jac {
-                let mut j = Array2::<f64>::zeros((np * n, d));
-                for p in 0..np {
-                    j.slice_mut(s![p * n..(p + 1) * n, ..]).assign(&unpack(
-                        &js[p * block..(p + 1) * block],
-                        n,
-                        d,
-                    ));
-                }
-                jac[l] = Some(j);
-            }
-            let (v, _) = jl.into_raw_vec_and_offset();
-            packed[l] = Some(v);
-        }
-    }
-    Ok(Forward {
-        der,
-        nonlinear,
-        jac,
-        packed,
-    })
+    Ok(Forward { der, nonlinear })
 }
 
 /// Width of the column panels: a [k, cols] matrix is stored panel by panel, each panel the
@@ -535,17 +512,10 @@ fn scaled_product(x: &[f64], m: usize, c: &[f64], y: &[f64], d: usize, out: &mut
     #[cfg(target_arch = "x86_64")]
     {
         if std::arch::is_x86_feature_detected!("avx512f") {
-            // y scaled once here: in the tiles the two multiplications per row cost ~10 %
-            let mut sy = y.to_vec();
-            for panel in sy.chunks_exact_mut((k * PW).max(1)) {
-                for (row, &c) in panel.chunks_exact_mut(PW).zip(c) {
-                    row.iter_mut().for_each(|v| *v *= c);
-                }
-            }
-            let leg = [PLeg { x, y: &sy, c }];
+            let leg = [PLeg { x, y, c }];
             // SAFETY: the target feature was detected on this CPU; x holds m columns and y d
             // columns in panels (checked above)
-            unsafe { panel_product::<false>(&leg, m, d, out) };
+            unsafe { panel_product::<true>(&leg, m, d, out) };
             return;
         }
     }
@@ -606,29 +576,58 @@ unsafe fn panel_tiles<const SCALE: bool, const TRI: bool>(
     use std::arch::x86_64::*;
     const MR: usize = 8;
     let first = panels.start;
+    // with SCALE, x's 8 columns i0.. scaled by c once per call into a small buffer (rows 8
+    // apart, in L1): scaling y per tile cost two multiplications per row and tile (~10 %), and
+    // a scaled copy of y went to L2 and back (~6 % of the Hessian row)
+    let scaled = SCALE.then(|| {
+        let mut buf = take_buffer(1, legs.iter().map(|l| l.c.len() * MR).sum());
+        let dst = buf.as_slice_mut().expect("standard layout");
+        let mut off = 0;
+        for leg in legs {
+            let k = leg.c.len();
+            for (r, &cr) in leg.c.iter().enumerate() {
+                // SAFETY: row r < k of the panel holding column i0, 8 entries from i0 % 16
+                // (within the panel's 16); dst holds 8 entries per row of every leg
+                unsafe {
+                    let x =
+                        _mm512_loadu_pd(leg.x.as_ptr().add((i0 / PW) * k * PW + i0 % PW + r * PW));
+                    _mm512_storeu_pd(
+                        dst.as_mut_ptr().add(off + r * MR),
+                        _mm512_mul_pd(_mm512_set1_pd(cr), x),
+                    );
+                }
+            }
+            off += k * MR;
+        }
+        buf
+    });
     for q in panels {
         let mut acc = [_mm512_setzero_pd(); 2 * MR];
         // on the diagonal of an upper triangle (TRI: the Hessian) with rows i0 = 16q + 8..,
         // the panel's first 8 columns lie below it: only the second half is computed
         let half = TRI && q == first && i0 % PW == 8;
+        let mut off = 0;
         for leg in legs {
             let k = leg.c.len();
-            // SAFETY: the panels exist (the caller's contract)
-            let (xp, yp) = unsafe {
-                (
-                    leg.x.as_ptr().add((i0 / PW) * k * PW + i0 % PW),
-                    leg.y.as_ptr().add(q * k * PW),
-                )
+            // x's rows: the scaled buffer (8 apart) or the panel itself (16 apart)
+            // SAFETY: the panels exist (the caller's contract); the buffer holds k rows
+            let (xp, xstride, yp) = unsafe {
+                match &scaled {
+                    Some(b) => (b.as_ptr().add(off), MR, leg.y.as_ptr().add(q * k * PW)),
+                    None => (
+                        leg.x.as_ptr().add((i0 / PW) * k * PW + i0 % PW),
+                        PW,
+                        leg.y.as_ptr().add(q * k * PW),
+                    ),
+                }
             };
-            for (r, &cr) in leg.c.iter().enumerate() {
+            off += k * MR;
+            for r in 0..k {
                 // SAFETY: row r < k of both panels
                 unsafe {
-                    let xr = xp.add(r * PW);
+                    let xr = xp.add(r * xstride);
                     let yr = yp.add(r * PW);
-                    let mut y1 = _mm512_loadu_pd(yr.add(8));
-                    if SCALE {
-                        y1 = _mm512_mul_pd(_mm512_set1_pd(cr), y1);
-                    }
+                    let y1 = _mm512_loadu_pd(yr.add(8));
                     if half {
                         for i in 0..MR {
                             let xi = _mm512_set1_pd(*xr.add(i));
@@ -636,10 +635,7 @@ unsafe fn panel_tiles<const SCALE: bool, const TRI: bool>(
                         }
                         continue;
                     }
-                    let mut y0 = _mm512_loadu_pd(yr);
-                    if SCALE {
-                        y0 = _mm512_mul_pd(_mm512_set1_pd(cr), y0);
-                    }
+                    let y0 = _mm512_loadu_pd(yr);
                     for i in 0..MR {
                         let xi = _mm512_set1_pd(*xr.add(i));
                         acc[2 * i] = _mm512_fmadd_pd(xi, y0, acc[2 * i]);
@@ -657,6 +653,9 @@ unsafe fn panel_tiles<const SCALE: bool, const TRI: bool>(
             }
         }
         store(q, &tile);
+    }
+    if let Some(b) = scaled {
+        give_buffer(b);
     }
 }
 

@@ -157,11 +157,18 @@ pub fn estimates(net: &Network, order: usize) -> Vec<Estimate> {
         }
     };
 
-    // jets: r = C(d+N-1, N) directions, N coefficients each, through every layer
+    // jets: r = C(d+N-1, N) directions, N coefficients each, through every layer; degree 1
+    // by the Jacobians, degrees 2..N−1 by the layer products, degree N by the adjoints
     let jets = {
         let r = per_degree(order).max(1.0);
         let cols = n * r;
-        let lin: f64 = (2..=nl).map(|l| 2.0 * w[l] * w[l - 1] * cols).sum();
+        let lin: f64 = (2..=nl)
+            .map(|l| 2.0 * w[l] * (w[l - 1] * (n - 2.0).max(0.0) * r + w[l - 1] * d))
+            .sum::<f64>()
+            + (1..=nl).map(|l| 2.0 * w[l] * d * r).sum::<f64>()
+            + (1..nl)
+                .map(|l| 2.0 * outs * (w[l] * r + w[l] * w[l + 1]))
+                .sum::<f64>();
         let neurons: f64 = (1..=nl).filter(|&l| act[l - 1]).map(|l| w[l]).sum();
         let compose = neurons * r * (n * n * n / 3.0 + n * n);
         let interp = 2.0 * outs * m * r;

@@ -49,6 +49,15 @@ fn riccati(g0: f64, g: &mut [f64], rhs: impl Fn(&[f64], usize) -> f64) {
 
 /// Writes σ^(k)(z0) (derivatives, not divided by k!) for k = 0..out.len().
 pub fn derivatives_into(act: &Activation, z0: f64, out: &mut [f64]) -> Result<()> {
+    if let (Activation::Builtin(Builtin::Tanh), 1..=4) = (act, out.len()) {
+        // the diagram plan's forward pass (k ≤ 3) per neuron and point: polynomials in t
+        // (σ′ = 1 − t², σ″ = −2tσ′, σ‴ = (6t² − 2)σ′), not the general recurrence
+        let t = z0.tanh();
+        let s = 1.0 - t * t;
+        let all = [t, s, -2.0 * t * s, (6.0 * t * t - 2.0) * s];
+        out.copy_from_slice(&all[..out.len()]);
+        return Ok(());
+    }
     taylor_into(act, z0, out)?;
     let mut fact = 1.0;
     for (k, v) in out.iter_mut().enumerate().skip(1) {
