@@ -164,7 +164,8 @@ impl Jets {
                     // pack all r × m_k weights for them)
                     for (o, mut dr) in dst.rows_mut().into_iter().enumerate() {
                         for (i, wi) in w.rows().into_iter().enumerate() {
-                            dr.scaled_add(yk[[o, i]], &wi);
+                            let dr = dr.as_slice_mut().expect("a row of a standard layout");
+                            axpy(yk[[o, i]], wi.to_slice().expect("a row"), dr);
                         }
                     }
                 } else {
@@ -268,14 +269,15 @@ impl Jets {
                 let mut mid = z.slice_mut(s![.., r..(n - 1) * r]);
                 let below = a.slice(s![.., r..(n - 1) * r]);
                 if l == 0 {
-                    mid.fill(0.0);
+                    zero_rows(mid);
                 } else if w.nrows() <= FEW {
                     // a handful of rows (the output layer): row axpys; a GEMM would pack all of
                     // `a` for as few products
-                    mid.fill(0.0);
+                    zero_rows(mid.view_mut());
                     for (mut zr, wr) in mid.rows_mut().into_iter().zip(w.rows()) {
+                        let zr = zr.as_slice_mut().expect("a row of a standard layout");
                         for (j, &wj) in wr.iter().enumerate() {
-                            zr.scaled_add(wj, &below.row(j));
+                            axpy(wj, below.row(j).to_slice().expect("a row"), zr);
                         }
                     }
                 } else {
@@ -283,7 +285,7 @@ impl Jets {
                 }
             }
             // degree N: only the nonlinear part is formed here
-            z.slice_mut(s![.., (n - 1) * r..]).fill(0.0);
+            zero_rows(z.slice_mut(s![.., (n - 1) * r..]));
             if net.activations[l].is_some() {
                 for (j, mut row) in z.axis_iter_mut(Axis(0)).enumerate() {
                     let c = taylor[l].row(j);
@@ -308,8 +310,9 @@ impl Jets {
                 let rl = z.slice(s![.., (n - 1) * r..]);
                 if outs <= FEW {
                     for (mut tr, gr) in top.rows_mut().into_iter().zip(g.rows()) {
+                        let tr = tr.as_slice_mut().expect("a row of a standard layout");
                         for (j, &gj) in gr.iter().enumerate() {
-                            tr.scaled_add(gj, &rl.row(j));
+                            axpy(gj, rl.row(j).to_slice().expect("a row"), tr);
                         }
                     }
                 } else {
@@ -329,6 +332,23 @@ impl Jets {
 /// σ(z0 + t·p_1) = Σ_k c_k p_1^k t^k along every direction: `p` holds degree 1 (block 0) and
 /// gets degrees 1..=N (the input layer, where the pre-activation is linear in t).
 fn powers(c: &[f64], p: &mut [f64], n: usize, r: usize) {
+    #[cfg(target_arch = "x86_64")]
+    if std::arch::is_x86_feature_detected!("avx512f") {
+        // SAFETY: the target feature was detected on this CPU
+        return unsafe { powers_avx512(c, p, n, r) };
+    }
+    powers_body(c, p, n, r)
+}
+
+/// [`powers`] compiled for AVX-512 (the crate's baseline is SSE2).
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f")]
+fn powers_avx512(c: &[f64], p: &mut [f64], n: usize, r: usize) {
+    powers_body(c, p, n, r)
+}
+
+#[inline(always)]
+fn powers_body(c: &[f64], p: &mut [f64], n: usize, r: usize) {
     // the plain powers first (block k = block k−1 · p_1), then the factors c_k
     for k in 2..=n {
         let (done, cur) = p.split_at_mut((k - 1) * r);
@@ -340,6 +360,40 @@ fn powers(c: &[f64], p: &mut [f64], n: usize, r: usize) {
     for k in 1..=n {
         let ck = c[k];
         p[(k - 1) * r..k * r].iter_mut().for_each(|v| *v *= ck);
+    }
+}
+
+/// y += a·x, in AVX-512 where the CPU has it (the crate's baseline is SSE2: the row updates
+/// of the output layer, the adjoints and the single-point interpolation ran two lanes wide).
+fn axpy(a: f64, x: &[f64], y: &mut [f64]) {
+    #[cfg(target_arch = "x86_64")]
+    if std::arch::is_x86_feature_detected!("avx512f") {
+        // SAFETY: the target feature was detected on this CPU
+        return unsafe { axpy_avx512(a, x, y) };
+    }
+    axpy_body(a, x, y)
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f")]
+fn axpy_avx512(a: f64, x: &[f64], y: &mut [f64]) {
+    axpy_body(a, x, y)
+}
+
+#[inline(always)]
+fn axpy_body(a: f64, x: &[f64], y: &mut [f64]) {
+    assert_eq!(x.len(), y.len());
+    for (v, &w) in y.iter_mut().zip(x) {
+        *v += a * w;
+    }
+}
+
+/// Zeroes a block row by row (`fill` on a strided view ran element by element).
+fn zero_rows(mut block: ndarray::ArrayViewMut2<f64>) {
+    for mut row in block.rows_mut() {
+        row.as_slice_mut()
+            .expect("a row of a standard layout")
+            .fill(0.0);
     }
 }
 
@@ -398,13 +452,66 @@ fn horner_lanes<const N: usize>(c: &[f64], p: &mut [f64], r: usize) {
 /// With 32 vector registers and many directions, sixteen at a time (two independent Horner
 /// chains in flight: one group of eight was bound by the chain's FMA latency) while every
 /// degree still fits in registers (N ≤ 6); with few directions a second group would be padding.
+///
+/// Written on AVX-512 vector types (arrays of `__m512d`, masked loads and stores at the
+/// tail): the same loop on `[f64; 16]` arrays was kept on the stack by the compiler, every
+/// step a store and a reload (the Horner rule was a third of the order-4 row).
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx512f,fma")]
 fn horner_avx512<const N: usize>(c: &[f64], p: &mut [f64], r: usize) {
-    if N <= 6 && r >= 32 {
-        horner_lanes_body::<N, true, 16>(c, p, r)
-    } else {
-        horner_lanes_body::<N, true, 8>(c, p, r)
+    use std::arch::x86_64::*;
+    if r < 32 || N > 6 {
+        return horner_lanes_body::<N, true, 8>(c, p, r);
+    }
+    let mask = |n: usize| -> __mmask8 { ((1u32 << n.min(8)) - 1) as __mmask8 };
+    let mut i0 = 0;
+    while i0 < r {
+        let len = (r - i0).min(16);
+        let masks = [mask(len), mask(len.saturating_sub(8))];
+        let mut pv = [[_mm512_setzero_pd(); 2]; N];
+        for (k, pk) in pv.iter_mut().enumerate() {
+            for (h, v) in pk.iter_mut().enumerate() {
+                // SAFETY: lanes i0 + 8h + j < r of block k (the mask), within p
+                *v = unsafe { _mm512_maskz_loadu_pd(masks[h], p.as_ptr().add(k * r + i0 + 8 * h)) };
+            }
+        }
+        let mut acc = [[_mm512_setzero_pd(); 2]; N];
+        let mut acc0 = c[N];
+        // constant trip counts with the triangle as conditions, unrolled by the compiler
+        for qq in 0..N {
+            let q = N - 1 - qq;
+            // in place, highest degree first: degree k reads only the lower degrees i < k
+            for kk in 0..N {
+                let k = N - kk;
+                if k > N - q {
+                    continue;
+                }
+                let a = _mm512_set1_pd(acc0);
+                let mut v = [
+                    _mm512_mul_pd(a, pv[k - 1][0]),
+                    _mm512_mul_pd(a, pv[k - 1][1]),
+                ];
+                for i in 1..N {
+                    if i >= k {
+                        break;
+                    }
+                    for h in 0..2 {
+                        v[h] = _mm512_fmadd_pd(acc[i - 1][h], pv[k - i - 1][h], v[h]);
+                    }
+                }
+                acc[k - 1] = v;
+            }
+            acc0 = c[q];
+        }
+        for (k, ak) in acc.iter().enumerate() {
+            for (h, v) in ak.iter().enumerate() {
+                // SAFETY: as the loads
+                unsafe {
+                    _mm512_mask_storeu_pd(p.as_mut_ptr().add(k * r + i0 + 8 * h), masks[h], *v)
+                };
+            }
+        }
+        i0 += 16;
     }
 }
 

@@ -15,8 +15,23 @@ thread_local! {
 /// A [rows, cols] matrix on a recycled buffer, with stale entries: every entry is written by
 /// the caller.
 pub fn take_buffer(rows: usize, cols: usize) -> Array2<f64> {
-    let mut v = SPARE.with(|s| s.borrow_mut().pop()).unwrap_or_default();
-    v.resize(rows * cols, 0.0);
+    let n = rows * cols;
+    // the shortest spare that holds n entries (truncating it is free), else the longest: a
+    // shorter one is zero-filled up to n, and reallocated (copied) beyond its capacity
+    let mut v = SPARE
+        .with(|s| {
+            let mut s = s.borrow_mut();
+            let pick = s
+                .iter()
+                .enumerate()
+                .filter(|(_, v)| v.len() >= n)
+                .min_by_key(|(_, v)| v.len())
+                .or_else(|| s.iter().enumerate().max_by_key(|(_, v)| v.len()))
+                .map(|(i, _)| i);
+            pick.map(|i| s.swap_remove(i))
+        })
+        .unwrap_or_default();
+    v.resize(n, 0.0);
     Array2::from_shape_vec((rows, cols), v).expect("the shape fits the buffer")
 }
 
