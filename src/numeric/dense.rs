@@ -44,8 +44,9 @@ const BLOCK: usize = 16;
 /// ([`third_order_panels`]); below, the sorted-pair GEMM ([`third_order`]).
 const TILES3_MIN_INPUTS: usize = 32;
 
-/// Entries of one layer's Jacobians for a chunk of points, [P·n_l, d]: the points per chunk
-/// follow from it (~1 MiB, so that a chunk's legs stay in L2 cache).
+/// The points per chunk follow from P·n_l·d ≤ this (~1 MiB): the size the chunk's Jacobians had
+/// when they were formed for all its points at once; they are now formed point by point, and
+/// the chunk batches the forward and gradient products across its points.
 const CHUNK_ENTRIES: usize = 1 << 17;
 
 /// Points per chunk of a batch for `net` (1 to 64).
