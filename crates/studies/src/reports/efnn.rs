@@ -1,6 +1,6 @@
-//! The EFNN chapter's figures and tables from its reports: `efnn-compare` (`compare.json`) and
-//! `efnn-transfer` (`transfer.json`). The studies (`efnn::study`) write their files through these
-//! functions.
+//! The EFNN chapter's figures and tables from its reports: `efnn-compare` (`compare.json`),
+//! `efnn-transfer` (`transfer.json`), `efnn-scale` (`scale.json`) and `efnn-runs` (an index of
+//! single runs). The studies (`efnn::study`) write their files through these functions.
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -515,5 +515,169 @@ pub fn scale(report: &serde_json::Value, output: &str) -> Result<String> {
         "table" => Ok(crate::efnn::scale::markdown(&r)),
         "error-vs-size" => crate::efnn::scale::figure(&r),
         _ => Err(unknown(Kind::EfnnScale, output)),
+    }
+}
+
+/// One column of an `efnn-runs` index: a label and the run's reports (paths relative to the
+/// index; `train` may be absent where the training log was not kept).
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RunColumn {
+    label: String,
+    #[serde(default)]
+    train: Option<String>,
+    eval: String,
+    couplings: String,
+}
+
+#[derive(Deserialize)]
+struct RunsIndex {
+    #[serde(default)]
+    #[allow(dead_code)]
+    comment: Option<String>,
+    columns: Vec<RunColumn>,
+}
+
+/// What the table reads from `feynn train --format json`.
+#[derive(Deserialize)]
+struct TrainLog {
+    best_epoch: usize,
+    epochs_run: usize,
+    seconds: f64,
+}
+
+/// What the table reads from `feynn efnn eval --format json`.
+#[derive(Deserialize)]
+struct EvalLog {
+    relative: f64,
+    rmse: f64,
+    rmse_over_std: f64,
+}
+
+/// One readout route of `feynn efnn couplings --format json`.
+#[derive(Deserialize)]
+struct RouteLog {
+    correlation: f64,
+    relative_error: f64,
+}
+
+#[derive(Deserialize)]
+struct CouplingsLog {
+    mobius: RouteLog,
+    walsh: RouteLog,
+    taylor: RouteLog,
+}
+
+fn read_json<T: serde::de::DeserializeOwned>(dir: &std::path::Path, file: &str) -> Result<T> {
+    let path = dir.join(file);
+    let value = super::read_report(&path)?;
+    T::deserialize(&value).map_err(|e| {
+        Error::invalid(
+            format!("{}: {e}", path.display()),
+            "an efnn-runs column names the JSON reports of feynn train, efnn eval and efnn couplings",
+        )
+    })
+}
+
+/// `v` as m·10ᵉ with three significant digits: `1.32·10⁻²`.
+fn dot_sci(v: f64) -> String {
+    if v == 0.0 || !v.is_finite() {
+        return format!("{v}");
+    }
+    let e = v.abs().log10().floor() as i32;
+    let m = v / 10f64.powi(e);
+    // rounding can carry the mantissa to 10.0
+    let (m, e) = if format!("{m:.2}").trim_start_matches('-').starts_with("10") {
+        (m / 10.0, e + 1)
+    } else {
+        (m, e)
+    };
+    const SUP: [char; 10] = ['⁰', '¹', '²', '³', '⁴', '⁵', '⁶', '⁷', '⁸', '⁹'];
+    let digits: String = e
+        .unsigned_abs()
+        .to_string()
+        .chars()
+        .map(|c| SUP[c.to_digit(10).expect("a digit") as usize])
+        .collect();
+    let sign = if e < 0 { "⁻" } else { "" };
+    format!("{m:.2}·10{sign}{digits}").replace('-', "−")
+}
+
+/// An `efnn-runs` index's output: `table` (the runs side by side: the test errors, the training
+/// log and the three-body couplings read by the three routes).
+pub fn runs(report: &serde_json::Value, dir: &std::path::Path, output: &str) -> Result<String> {
+    if output != "table" {
+        return Err(unknown(Kind::EfnnRuns, output));
+    }
+    let index: RunsIndex = view(report, "efnn-runs")?;
+    if index.columns.is_empty() {
+        return Err(Error::invalid(
+            "the index has no columns",
+            "an efnn-runs index lists at least one run",
+        ));
+    }
+    let mut rows: Vec<(String, Vec<String>)> = [
+        "relative error √MSE/\\|mean E\\|",
+        "test RMSE",
+        "RMSE/std(E)",
+        "best epoch (by training loss) / epochs run",
+        "training time (wall)",
+        "3-body corr(J_learned, J): Möbius / Walsh / Taylor at mean",
+        "‖J_learned − J‖/‖J‖: Möbius / Walsh / Taylor at mean",
+    ]
+    .iter()
+    .map(|r| (r.to_string(), vec![]))
+    .collect();
+    for c in &index.columns {
+        let eval: EvalLog = read_json(dir, &c.eval)?;
+        let couplings: CouplingsLog = read_json(dir, &c.couplings)?;
+        let train: Option<TrainLog> = c.train.as_deref().map(|t| read_json(dir, t)).transpose()?;
+        let routes = [&couplings.mobius, &couplings.walsh, &couplings.taylor];
+        let cells = [
+            dot_sci(eval.relative),
+            format!("{:.3}", eval.rmse),
+            format!("{:.4}", eval.rmse_over_std),
+            train.as_ref().map_or("–".into(), |t| {
+                format!("{} / {}", t.best_epoch, t.epochs_run)
+            }),
+            train
+                .as_ref()
+                .map_or("–".into(), |t| format!("{:.0} s", t.seconds)),
+            routes
+                .iter()
+                .map(|r| format!("{:.4}", r.correlation))
+                .collect::<Vec<_>>()
+                .join(" / "),
+            routes
+                .iter()
+                .map(|r| format!("{:.3}", r.relative_error))
+                .collect::<Vec<_>>()
+                .join(" / "),
+        ];
+        for (row, cell) in rows.iter_mut().zip(cells) {
+            row.1.push(cell);
+        }
+    }
+    let mut out = String::new();
+    let labels: Vec<&str> = index.columns.iter().map(|c| c.label.as_str()).collect();
+    let _ = writeln!(out, "| quantity | {} |", labels.join(" | "));
+    let _ = writeln!(out, "|---|{}", "---|".repeat(labels.len()));
+    for (name, cells) in rows {
+        let _ = writeln!(out, "| {name} | {} |", cells.join(" | "));
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod runs_tests {
+    use super::dot_sci;
+
+    #[test]
+    fn dot_sci_writes_three_digits_and_superscripts() {
+        assert_eq!(dot_sci(0.01318), "1.32·10⁻²");
+        assert_eq!(dot_sci(0.0014589), "1.46·10⁻³");
+        assert_eq!(dot_sci(0.009996), "1.00·10⁻²");
+        assert_eq!(dot_sci(123.4), "1.23·10²");
+        assert_eq!(dot_sci(-0.5), "−5.00·10⁻¹");
     }
 }

@@ -19,6 +19,8 @@
 //! | `born-seeds` | `feynn born iterate --seeds K` (`seeds.json`) | `table` |
 //! | `efnn-compare` | `feynn efnn compare` (`compare.json`) | `tables`, `error-vs-depth`, `couplings`, `couplings-taylor` (0/1 spins) |
 //! | `efnn-transfer` | `feynn efnn transfer` (`transfer.json`) | `table`, `error-vs-size` |
+//! | `efnn-scale` | `feynn efnn scale` (`scale.json`) | `table`, `error-vs-size` |
+//! | `efnn-runs` | an index of single runs (`feynn train`, `efnn eval`, `efnn couplings` JSON beside it) | `table` |
 //! | `theory-learn` | `feynn theory learn --out-dir` (`learn.json`) | `a2`, `a4`, `cumulants` |
 //! | `theory-sweep` | `feynn theory sweep --out-dir` (`sweep.json`) | `table`, `a3`, `a4`, `couplings` |
 //! | `theory-grid` | `feynn theory grid --out-dir` (`grid.json`) | `table`, `couplings` |
@@ -52,6 +54,10 @@ pub enum Kind {
     EfnnTransfer,
     /// `feynn efnn scale` (`scale.json`).
     EfnnScale,
+    /// An index of single runs side by side: per column a label and the JSON reports of
+    /// `feynn train --format json`, `feynn efnn eval --format json` and `feynn efnn couplings
+    /// --format json` (paths relative to the index), drawn as one table ([`efnn::runs`]).
+    EfnnRuns,
     /// `feynn theory learn` (`learn.json`).
     TheoryLearn,
     /// `feynn theory sweep` (`sweep.json`).
@@ -69,6 +75,7 @@ impl Kind {
             Kind::EfnnCompare => "efnn-compare",
             Kind::EfnnTransfer => "efnn-transfer",
             Kind::EfnnScale => "efnn-scale",
+            Kind::EfnnRuns => "efnn-runs",
             Kind::TheoryLearn => "theory-learn",
             Kind::TheorySweep => "theory-sweep",
             Kind::TheoryGrid => "theory-grid",
@@ -83,20 +90,23 @@ impl Kind {
             Kind::EfnnCompare => &["tables", "error-vs-depth", "couplings", "couplings-taylor"],
             Kind::EfnnTransfer => &["table", "error-vs-size"],
             Kind::EfnnScale => &["table", "error-vs-size"],
+            Kind::EfnnRuns => &["table"],
             Kind::TheoryLearn => &["a2", "a4", "cumulants"],
             Kind::TheorySweep => &["table", "a3", "a4", "couplings"],
             Kind::TheoryGrid => &["table", "couplings"],
         }
     }
 
-    /// Draw `output` from `report` (the parsed JSON).
-    pub fn render(self, report: &serde_json::Value, output: &str) -> Result<String> {
+    /// Draw `output` from `report` (the parsed JSON; `dir` is its folder, where an index's
+    /// reports are read).
+    pub fn render(self, report: &serde_json::Value, dir: &Path, output: &str) -> Result<String> {
         match self {
             Kind::BornIterate => born::iterate(report, output),
             Kind::BornSeeds => born::seeds(report, output),
             Kind::EfnnCompare => efnn::compare(report, output),
             Kind::EfnnTransfer => efnn::transfer(report, output),
             Kind::EfnnScale => efnn::scale(report, output),
+            Kind::EfnnRuns => efnn::runs(report, dir, output),
             Kind::TheoryLearn => theory::learn(report, output),
             Kind::TheorySweep => theory::sweep(report, output),
             Kind::TheoryGrid => theory::grid(report, output),
@@ -210,7 +220,8 @@ pub fn render(m: &Manifest) -> Result<Vec<Rendered>> {
         let report = m.dir.join(&e.report);
         let value = read_report(&report)?;
         for (name, file) in &e.outputs {
-            let text = e.kind.render(&value, name).map_err(|err| {
+            let folder = report.parent().unwrap_or(Path::new("."));
+            let text = e.kind.render(&value, folder, name).map_err(|err| {
                 bad(
                     format!(
                         "{} ({} `{name}` from {}): {err}",
