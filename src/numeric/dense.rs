@@ -44,16 +44,15 @@ const BLOCK: usize = 16;
 /// ([`third_order_panels`]); below, the sorted-pair GEMM ([`third_order`]).
 const TILES3_MIN_INPUTS: usize = 32;
 
-/// The points per chunk follow from P·n_l·d ≤ this (~1 MiB): the size the chunk's Jacobians had
-/// when they were formed for all its points at once; they are now formed point by point, and
-/// the chunk batches the forward and gradient products across its points.
+/// The points per chunk follow from P·6·n_widest ≤ this (~1 MiB of a chunk's forward
+/// derivatives, gradients and vertex weights): the chunk batches the forward and gradient
+/// products across its points; the Jacobians are formed point by point.
 const CHUNK_ENTRIES: usize = 1 << 17;
 
 /// Points per chunk of a batch for `net` (1 to 64).
 pub fn chunk_points(net: &Network) -> usize {
-    let d = net.inputs().max(1);
     let widest = net.widths().into_iter().skip(1).max().unwrap_or(1).max(1);
-    (CHUNK_ENTRIES / (widest * d)).clamp(1, 64)
+    (CHUNK_ENTRIES / (6 * widest)).clamp(1, 64)
 }
 
 /// The diagram plan for one network and order.

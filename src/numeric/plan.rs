@@ -134,11 +134,11 @@ pub fn estimates(net: &Network, order: usize) -> Vec<Estimate> {
         }
         let mut bytes = 8.0 * (w.iter().skip(1).map(|x| x * d).sum::<f64>() + outs * m);
         bytes += 8.0 * d * d;
-        // a chunk of points runs together: its Jacobians [n_l, P·d] and the scaled copy of the
-        // widest, the derivative and gradient vectors, the coefficients
+        // a chunk of points runs together: the derivative and gradient vectors and the
+        // coefficients (the Jacobians, counted above, are formed per point)
         let chunk = super::dense::chunk_points(net) as f64;
         let neurons: f64 = w.iter().skip(1).sum();
-        bytes += 8.0 * chunk * (d * (neurons + widest) + 6.0 * neurons + outs * m);
+        bytes += 8.0 * chunk * (6.0 * neurons + outs * m);
         if order >= 3 {
             per_out += (1..nl).map(|l| 2.0 * w[l + 1] * w[l] * d).sum::<f64>();
             let inner = 2.0 * vertex_neurons;
