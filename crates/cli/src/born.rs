@@ -88,7 +88,10 @@ pub struct IterateArgs {
     /// AdamW weight decay of networks 2 and 3 (the residual networks, which carry the Hessian).
     #[arg(long, default_value_t = 1e-2)]
     pub residual_weight_decay: f64,
-    /// Early-stopping patience (epochs).
+    /// Early-stopping patience in epochs (default: epochs/4 + 10). At lr 10⁻² a run can stop
+    /// while the cosine schedule is still near its start, keeping an unconverged network (two
+    /// seeds of twenty in the book's Born chapter); `--patience` equal to `--epochs` turns early
+    /// stopping off (the best epoch by validation loss is still kept).
     #[arg(long)]
     pub patience: Option<usize>,
     /// Fraction of the data held out for the final comparison.
@@ -219,7 +222,9 @@ fn iterate(a: IterateArgs) -> Result<ExitCode> {
         lr_end: a.lr_end.unwrap_or(a.lr * 1e-2),
         weight_decay: a.weight_decay,
         val_fraction: 0.1,
-        patience: a.patience.unwrap_or(epochs / 4 + 10),
+        patience: a
+            .patience
+            .unwrap_or(feynn_studies::born::default_patience(epochs)),
         seed: a.seed,
         progress: !a.quiet,
         schedule: feynn_studies::train::Schedule::Cosine,
@@ -240,6 +245,7 @@ fn iterate(a: IterateArgs) -> Result<ExitCode> {
         lr_end: cfg.lr_end,
         weight_decay: a.weight_decay,
         residual_weight_decay: a.residual_weight_decay,
+        patience: cfg.patience,
         seed: a.seed,
         gradient_tolerance: if a.quick { 0.5 } else { 0.1 },
         train: cfg,

@@ -26,6 +26,11 @@ pub enum Subtract {
     Exact,
 }
 
+/// The early-stopping patience `feynn born iterate` uses unless `--patience` is given.
+pub fn default_patience(epochs: usize) -> usize {
+    epochs / 4 + 10
+}
+
 /// Settings of the iterative scheme.
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct IterateSettings {
@@ -49,6 +54,9 @@ pub struct IterateSettings {
     /// AdamW weight decay of networks 2 and 3, which learn the small curvature of the
     /// residual.
     pub residual_weight_decay: f64,
+    /// Early-stopping patience in epochs (`train.patience`, for the record; equal to `epochs`:
+    /// no early stop).
+    pub patience: usize,
     pub seed: u64,
     /// The gradient claim holds if ‖∇y − g‖/‖g‖ is below this after iteration 1.
     pub gradient_tolerance: f64,

@@ -6,7 +6,7 @@
 
 use serde::Serialize;
 
-use super::iterate::{iterate, IterateReport, IterateSettings};
+use super::iterate::{default_patience, iterate, IterateReport, IterateSettings};
 use crate::data::Dataset;
 use crate::provenance::Provenance;
 use feynn::error::{Error, Result};
@@ -224,6 +224,12 @@ pub fn merge_seeds(
         let v = crate::reports::read_report(f)?;
         let mut got = v["settings"].clone();
         got["seed"] = serde_json::Value::Null;
+        // files from before the patience was recorded were made with the default
+        if got.get("patience").is_none() {
+            if let Some(epochs) = got["epochs"].as_u64() {
+                got["patience"] = default_patience(epochs as usize).into();
+            }
+        }
         if got != want {
             return Err(bad(
                 f,
@@ -362,6 +368,7 @@ mod tests {
             lr_end: 1e-4,
             weight_decay: 1e-2,
             residual_weight_decay: 1e-2,
+            patience: 385,
             seed: 1,
             gradient_tolerance: 0.1,
         }
@@ -446,5 +453,23 @@ mod tests {
         assert!(e.to_string().contains("more than one file"), "{e}");
         let e = merge_seeds(&settings(), &data(true), &[dir.path().join("nope.json")]);
         assert!(e.is_err());
+    }
+
+    /// A seeds.json from before the patience was recorded merges with a run at the default
+    /// patience (what it was made with), not with one at another patience.
+    #[test]
+    fn files_without_the_patience_were_made_with_the_default() {
+        let dir = tempfile::tempdir().unwrap();
+        let old = write(dir.path(), "old", &settings(), vec![row(1, 0.5, 0.2)]);
+        let mut v: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(&old).unwrap()).unwrap();
+        v["settings"].as_object_mut().unwrap().remove("patience");
+        std::fs::write(&old, v.to_string()).unwrap();
+        assert_eq!(settings().patience, default_patience(settings().epochs));
+        merge_seeds(&settings(), &data(true), std::slice::from_ref(&old)).unwrap();
+        let mut longer = settings();
+        longer.patience = longer.epochs;
+        let e = merge_seeds(&longer, &data(true), &[old]).unwrap_err();
+        assert!(e.to_string().contains("other settings"), "{e}");
     }
 }
