@@ -214,22 +214,48 @@ fn wide_inputs_diagram_hessian_matches_series() {
             .map(|_| (0..inputs).map(|_| rng.random_range(-0.9..0.9)).collect())
             .collect();
         let order = if inputs <= 40 { 3 } else { 2 };
-        let opts = Options {
+        against_series(
+            &net,
             order,
-            ..Options::default()
-        };
-        let dense = Expander::with_plan(&net, &opts, Plan::Diagrams).unwrap();
-        let series = Expander::with_plan(&net, &opts, Plan::Series).unwrap();
-        let got = dense.expand_batch(&points).unwrap();
-        for (i, p) in points.iter().enumerate() {
-            let want = series.expand(p).unwrap().coefficients;
-            let scale = want.iter().fold(1e-300f64, |m, v| m.max(v.abs()));
+            Plan::Diagrams,
+            &points,
+            false,
+            &format!("d = {inputs}, order {order}"),
+        );
+    }
+}
+
+/// `plan` against the series plan (an independent route) at `points`, to [`REL`]: the batch,
+/// and with `singles` also one call per point.
+fn against_series(
+    net: &feynn::model::Network,
+    order: usize,
+    plan: Plan,
+    points: &[Vec<f64>],
+    singles: bool,
+    context: &str,
+) {
+    let opts = Options {
+        order,
+        ..Options::default()
+    };
+    let ex = Expander::with_plan(net, &opts, plan).unwrap();
+    let series = Expander::with_plan(net, &opts, Plan::Series).unwrap();
+    let batch = ex.expand_batch(points).unwrap();
+    for (i, p) in points.iter().enumerate() {
+        let want = series.expand(p).unwrap().coefficients;
+        let scale = want.iter().fold(1e-300f64, |m, v| m.max(v.abs()));
+        let mut got = vec![(batch[i].coefficients.clone(), "batch")];
+        if singles {
+            got.push((ex.expand(p).unwrap().coefficients, "single"));
+        }
+        for (g, label) in got {
             assert_close_scaled(
-                got[i].coefficients.as_slice().unwrap(),
+                g.as_slice().unwrap(),
                 want.as_slice().unwrap(),
                 REL,
                 scale,
-                &format!("d = {inputs}, order {order}, point {i}: diagrams vs series"),
+                &format!("{context}, point {i}: {plan} ({label}) vs series"),
             );
         }
     }
@@ -339,31 +365,16 @@ fn jets_match_series_with_many_outputs_and_high_orders() {
         let out_act = (seed % 3 == 1).then_some(Act::Tanh);
         let r = RefNet::random(0x1e75 + seed, inputs, &hidden, outputs, out_act);
         let net = r.network();
-        let opts = Options {
-            order,
-            ..Options::default()
-        };
         let points: Vec<Vec<f64>> = (0..9)
             .map(|_| (0..inputs).map(|_| rng.random_range(-0.9..0.9)).collect())
             .collect();
-        let jets = Expander::with_plan(&net, &opts, Plan::Jets).unwrap();
-        let series = Expander::with_plan(&net, &opts, Plan::Series).unwrap();
-        let batch = jets.expand_batch(&points).unwrap();
-        for (i, p) in points.iter().enumerate() {
-            let want = series.expand(p).unwrap().coefficients;
-            let scale = want.iter().fold(1e-300f64, |m, v| m.max(v.abs()));
-            for (got, label) in [
-                (jets.expand(p).unwrap().coefficients, "single"),
-                (batch[i].coefficients.clone(), "batch"),
-            ] {
-                assert_close_scaled(
-                    got.as_slice().unwrap(),
-                    want.as_slice().unwrap(),
-                    REL,
-                    scale,
-                    &format!("seed {seed}, order {order}, {outputs} outputs, point {i}: jets ({label}) vs series"),
-                );
-            }
-        }
+        against_series(
+            &net,
+            order,
+            Plan::Jets,
+            &points,
+            true,
+            &format!("seed {seed}, order {order}, {outputs} outputs"),
+        );
     }
 }
