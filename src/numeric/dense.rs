@@ -224,18 +224,30 @@ impl Dense {
                     None => &self.panels[0][..],
                 }
             };
-            // the plain layout for the order-3 route without AVX-512
+            // the plain layout for the order-3 route without AVX-512 (J_1 = W_1 is read in
+            // place)
             let plain: Vec<Option<Array2<f64>>> = if order >= 3 && !tiles3 {
-                (0..nl)
-                    .map(|l| {
-                        vertex
-                            .contains(&l)
-                            .then(|| unpack(panel_leg(l), net.weights[l].nrows(), d))
+                jac.iter()
+                    .enumerate()
+                    .map(|(l, j)| {
+                        j.as_ref().filter(|_| vertex.contains(&l)).map(|j| {
+                            unpack(
+                                j.as_slice().expect("standard layout"),
+                                net.weights[l].nrows(),
+                                d,
+                            )
+                        })
                     })
                     .collect()
             } else {
                 Vec::new()
             };
+            // the point's activation derivatives, shared by the outputs
+            let der: Vec<[ArrayView1<f64>; 4]> = fw
+                .der
+                .iter()
+                .map(|dl| std::array::from_fn(|k| dl[k].row(p)))
+                .collect();
             let c = &mut coefs[p];
             for o in 0..outs {
                 // Hessian: Σ_l J_lᵀ diag(g σ'') J_l over the upper triangle, in coefficient order
@@ -270,11 +282,6 @@ impl Dense {
                     continue;
                 }
                 let gp: Vec<ArrayView1<f64>> = adjoints[o].iter().map(|gl| gl.row(p)).collect();
-                let der: Vec<[ArrayView1<f64>; 4]> = fw
-                    .der
-                    .iter()
-                    .map(|dl| std::array::from_fn(|k| dl[k].row(p)))
-                    .collect();
                 #[cfg(target_arch = "x86_64")]
                 if tiles3 {
                     let jp: Vec<Option<&[f64]>> = (0..nl)
@@ -301,9 +308,9 @@ impl Dense {
                     continue;
                 }
                 let legs: Vec<Option<ArrayView2<f64>>> = (0..nl)
-                    .map(|l| match &plain.get(l) {
-                        Some(Some(j)) => Some(j.view()),
-                        _ => vertex.contains(&l).then(|| net.weights[0].view()),
+                    .map(|l| match l {
+                        0 => vertex.contains(&0).then(|| net.weights[0].view()),
+                        _ => plain[l].as_ref().map(|j| j.view()),
                     })
                     .collect();
                 third_order(

@@ -259,6 +259,12 @@ impl Jets {
         }
         // Σ_(l<L) G_l R_l, the top degree's hidden-layer part
         let mut top = Array2::<f64>::zeros((outs, r));
+        // the generic Horner rule's work rows (orders above 6), shared by the neurons
+        let (mut acc, mut next) = if n > 6 {
+            (vec![0.0; cols], vec![0.0; cols])
+        } else {
+            (Vec::new(), Vec::new())
+        };
         let mut a = take_buffer(0, cols);
         for l in 0..nl {
             let w = &net.weights[l];
@@ -302,7 +308,7 @@ impl Jets {
                         4 => horner_lanes::<4>(c, p, r),
                         5 => horner_lanes::<5>(c, p, r),
                         6 => horner_lanes::<6>(c, p, r),
-                        _ => horner(c, p, n, r),
+                        _ => horner(c, p, &mut acc, &mut next, n, r),
                     }
                 }
             }
@@ -399,8 +405,7 @@ fn zero_rows(mut block: ndarray::ArrayViewMut2<f64>) {
 
 /// f(z0 + p(t)) = Σ_q c_q p^q along every direction at once: `p` holds degrees 1..=N
 /// (block k−1 of r directions), replaced by the result's degrees 1..=N.
-fn horner(c: &[f64], p: &mut [f64], n: usize, r: usize) {
-    let (mut acc, mut next) = (vec![0.0; n * r], vec![0.0; n * r]);
+fn horner(c: &[f64], p: &mut [f64], acc: &mut [f64], next: &mut [f64], n: usize, r: usize) {
     // acc = c_N; then acc ← c_q + acc·p truncated at degree N − q (acc's constant is c-only)
     let mut acc0 = c[n];
     for q in (0..n).rev() {

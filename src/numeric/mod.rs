@@ -213,17 +213,25 @@ impl<'a> Expander<'a> {
     /// points of a chunk together (the per-point matrix–vector products become matrix–matrix
     /// products across points, [`dense::Dense::expand_batch`]), the jet plan interpolates a
     /// chunk's directional coefficients in one product per degree
-    /// ([`jets::Jets::expand_batch`]); the series plan goes point by point. Results in input order; the same numbers as [`Expander::expand`] per point.
+    /// ([`jets::Jets::expand_batch`]); the series plan goes point by point. Results in input
+    /// order; the same numbers as [`Expander::expand`] per point.
     pub fn expand_batch(&self, points: &[Vec<f64>]) -> Result<Vec<Expansion>> {
         for x in points {
             self.check_point(x)?;
         }
         match self.estimate.plan {
             Plan::Diagrams | Plan::Jets => {
-                let coefs = match (&self.dense, &self.jets) {
-                    (Some(dense), _) => dense.expand_batch(self.net, points)?,
-                    (_, Some(jets)) => jets.expand_batch(self.net, points)?,
-                    _ => unreachable!("built with the plan"),
+                let coefs = match self.estimate.plan {
+                    Plan::Diagrams => self
+                        .dense
+                        .as_ref()
+                        .expect("built with the plan")
+                        .expand_batch(self.net, points)?,
+                    _ => self
+                        .jets
+                        .as_ref()
+                        .expect("built with the plan")
+                        .expand_batch(self.net, points)?,
                 };
                 points
                     .iter()

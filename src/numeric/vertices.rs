@@ -71,6 +71,38 @@ pub fn derivatives_into(act: &Activation, z0: f64, out: &mut [f64]) -> Result<()
 mod tests {
     use super::*;
 
+    /// The derivatives (the closed forms for tanh, the recurrences scaled by k! otherwise)
+    /// agree with the expression jets.
+    #[test]
+    fn derivatives_match_the_jets() {
+        for b in Builtin::ALL {
+            let act = Activation::Builtin(b);
+            for z in [-1.3, -0.2, 0.0, 0.7, 2.1] {
+                let zj = crate::model::jet::Jet::variable(z, 3);
+                let slow = crate::model::jet::eval_jet(&act.body().unwrap(), 3, &|v| {
+                    (v == "z").then(|| zj.clone())
+                })
+                .unwrap()
+                .0;
+                for len in 1..=4 {
+                    let mut fast = vec![0.0; len];
+                    derivatives_into(&act, z, &mut fast).unwrap();
+                    let mut fact = 1.0;
+                    for k in 0..len {
+                        fact *= k.max(1) as f64;
+                        let want = slow[k] * fact;
+                        assert!(
+                            (fast[k] - want).abs() <= 1e-13 * (1.0 + want.abs()),
+                            "{} at {z}, k = {k} of {len}: {} vs {want}",
+                            b.name(),
+                            fast[k]
+                        );
+                    }
+                }
+            }
+        }
+    }
+
     /// The allocation-free recurrences agree with the expression jets.
     #[test]
     fn recurrences_match_the_jets() {

@@ -530,11 +530,9 @@ struct RunColumn {
     couplings: String,
 }
 
+/// An `efnn-runs` index (its `kind` and `comment` are for the reader and the manifest).
 #[derive(Deserialize)]
 struct RunsIndex {
-    #[serde(default)]
-    #[allow(dead_code)]
-    comment: Option<String>,
     columns: Vec<RunColumn>,
 }
 
