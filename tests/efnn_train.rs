@@ -25,11 +25,19 @@ fn candle_and_ndarray_forward_passes_agree() {
                 channels: 2,
                 kernel: 3,
             },
+            Geometry::Conv {
+                channels: 3,
+                kernel: 5,
+            },
         ] {
             for depth in [1, 3] {
                 let spec = EfnnSpec::new("t", arch, geometry, depth).unwrap();
                 let net = EfnnNet::random(spec.clone(), &mut rng);
-                let features = if spec.is_conv() { 3 * 16 } else { 6 };
+                // lattices of 2, 3 and 4 sites a side: a 5×5 kernel wraps more than once on 2×2
+                let n = 2
+                    + depth % 3
+                    + usize::from(matches!(geometry, Geometry::Conv { kernel: 5, .. }));
+                let features = if spec.is_conv() { 3 * n * n } else { 6 };
                 let x = Array2::from_shape_fn((4, features), |_| rng.random_range(-1.0..1.0));
                 let nd = net.energies(&x).unwrap();
                 let t = EfnnTrainable { spec: spec.clone() };
@@ -39,6 +47,57 @@ fn candle_and_ndarray_forward_passes_agree() {
                     assert!(
                         (a - b).abs() < 1e-10 * a.abs().max(1.0),
                         "{arch:?} {geometry:?} n={depth}: {a} vs {b}"
+                    );
+                }
+            }
+        }
+    }
+}
+
+/// The candle gradients (what training follows) against central differences of the ndarray
+/// forward pass, for every convolutional architecture on a 3×3 torus with a 3×3 and a 5×5 kernel.
+#[test]
+fn candle_gradients_match_finite_differences_of_the_ndarray_pass() {
+    use feynn_studies::train::candle_core::{Device, Tensor};
+    use feynn_studies::train::Trainable;
+    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(5);
+    for arch in Arch::ALL {
+        for kernel in [3, 5] {
+            let geometry = Geometry::Conv {
+                channels: 2,
+                kernel,
+            };
+            let spec = EfnnSpec::new("t", arch, geometry, 2).unwrap();
+            let mut net = EfnnNet::random(spec.clone(), &mut rng);
+            let x = Array2::from_shape_fn((3, 27), |_| rng.random_range(-1.0..1.0));
+            let t = EfnnTrainable { spec: spec.clone() };
+            let vars = vars_from(&net.tensors, &spec).unwrap();
+            let xt = Tensor::from_vec(x.iter().copied().collect(), (3, 27), &Device::Cpu).unwrap();
+            let loss = t.forward(&vars, &xt).unwrap().sum_all().unwrap();
+            let grads = loss.backward().unwrap();
+            for (name, var) in &vars {
+                let g: Vec<f64> = grads
+                    .get(var.as_tensor())
+                    .unwrap_or_else(|| panic!("{arch:?} k={kernel}: no gradient for {name}"))
+                    .flatten_all()
+                    .unwrap()
+                    .to_vec1()
+                    .unwrap();
+                // a few entries of every tensor, spread over it
+                let len = g.len();
+                for e in [0, len / 2, len - 1] {
+                    let h = 1e-5;
+                    let mut at = |d: f64| {
+                        net.tensors.get_mut(name).unwrap().data[e] += d;
+                        let v = net.energies(&x).unwrap().sum();
+                        net.tensors.get_mut(name).unwrap().data[e] -= d;
+                        v
+                    };
+                    let fd = (at(h) - at(-h)) / (2.0 * h);
+                    assert!(
+                        (fd - g[e]).abs() < 1e-6 * fd.abs().max(1.0),
+                        "{arch:?} k={kernel} {name}[{e}]: candle {} vs finite differences {fd}",
+                        g[e]
                     );
                 }
             }

@@ -141,6 +141,9 @@ macro_rules! out {
 pub(crate) use {out, outln};
 
 fn main() -> ExitCode {
+    // before any thread exists: it writes the environment
+    #[cfg(feature = "train")]
+    feynn_studies::train::prepare_process();
     let cli = match Cli::try_parse() {
         Ok(c) => c,
         Err(e) => {
