@@ -489,6 +489,48 @@ mod cli {
                 .collect()
         };
         assert_eq!(errors(&m), errors(&j));
+        // a depth run later joins the grid: the union of the depths, the table by samples then depth
+        let (code, _, err) = feynn(
+            &[
+                "theory", "sweep", "--quick", "--quiet", "--seed", "1", "--depths", "3", "--out",
+                "s1d3",
+            ],
+            &d,
+        );
+        assert_eq!(code, 0, "{err}");
+        let (code, _, err) = feynn(
+            &[
+                "theory",
+                "sweep",
+                "--merge",
+                "s1d3/sweep.json,s1/sweep.json",
+                "--out",
+                "m3",
+            ],
+            &d,
+        );
+        assert_eq!(code, 0, "{err}");
+        let m3: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(d.join("m3/sweep.json")).unwrap())
+                .unwrap();
+        assert_eq!(m3["grid"]["depths"], serde_json::json!([1, 2, 3]));
+        let order: Vec<(u64, u64)> = m3["summary"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| (c["samples"].as_u64().unwrap(), c["depth"].as_u64().unwrap()))
+            .collect();
+        assert_eq!(
+            order,
+            [
+                (1000, 1),
+                (1000, 2),
+                (1000, 3),
+                (4000, 1),
+                (4000, 2),
+                (4000, 3)
+            ]
+        );
         let (code, _, _) = feynn(&["theory", "sweep", "--merge", "s1/sweep.json"], &d);
         assert_eq!(code, 2, "no --out-dir");
         let (code, _, err) = feynn(&["theory", "sweep", "--quick", "--seeds", "0"], &d);

@@ -107,9 +107,9 @@ pub fn write_sweep(
     Ok(())
 }
 
-/// Merge the `sweep.json` reports of sweeps run apart (e.g. one process per seed) into one:
-/// their cells concatenated, the theory, depths and sample counts of the first (every report must
-/// have the same theory), written by [`write_sweep`] into `dir`.
+/// Merge the `sweep.json` reports of sweeps run apart (e.g. one process per seed, or a depth run
+/// later) into one: their cells concatenated, the union of their depths and sample counts (every
+/// report must have the same theory), written by [`write_sweep`] into `dir`.
 pub fn merge_sweeps(dir: &Path, reports: &[std::path::PathBuf]) -> Result<Vec<SweepCell>> {
     #[derive(serde::Deserialize)]
     struct Sweep {
@@ -136,16 +136,29 @@ pub fn merge_sweeps(dir: &Path, reports: &[std::path::PathBuf]) -> Result<Vec<Sw
                 "merge reports of this feynn version",
             )
         })?;
-        match &out {
-            Some((t, _)) if *t != r.theory => {
+        out = match out {
+            Some((t, _)) if t != r.theory => {
                 return Err(Error::invalid(
                     format!("{}: another theory than the first report's", p.display()),
                     "merge only sweeps of one theory",
                 ))
             }
-            Some(_) => {}
-            None => out = Some((r.theory, grid)),
-        }
+            Some((t, g)) => {
+                let union = |a: &[usize], b: &[usize]| {
+                    let mut v: Vec<usize> = a.iter().chain(b).copied().collect();
+                    v.sort_unstable();
+                    v.dedup();
+                    v
+                };
+                let grid = SweepGrid {
+                    depths: union(&g.depths, &grid.depths),
+                    sample_counts: union(&g.sample_counts, &grid.sample_counts),
+                    available: g.available.max(grid.available),
+                };
+                Some((t, grid))
+            }
+            None => Some((r.theory, grid)),
+        };
         cells.extend(r.cells);
     }
     let (theory, g) =
@@ -161,7 +174,7 @@ pub fn merge_sweeps(dir: &Path, reports: &[std::path::PathBuf]) -> Result<Vec<Sw
     Ok(cells)
 }
 
-/// Mean ± sd over the seeds per (depth, samples), in the order of first appearance.
+/// Mean ± sd over the seeds per (depth, samples), by sample count, then depth.
 pub fn sweep_summary(cells: &[SweepCell]) -> Vec<SweepMean> {
     let mut keys: Vec<(usize, usize)> = vec![];
     for c in cells {
@@ -169,6 +182,7 @@ pub fn sweep_summary(cells: &[SweepCell]) -> Vec<SweepMean> {
             keys.push((c.depth, c.samples));
         }
     }
+    keys.sort_unstable_by_key(|&(depth, samples)| (samples, depth));
     let stat = |v: Vec<f64>| {
         let n = v.len() as f64;
         let m = v.iter().sum::<f64>() / n;
