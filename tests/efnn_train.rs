@@ -339,6 +339,9 @@ fn quick_scale_study_compares_every_model_at_every_size() {
             "--test-samples",
             "1",
         ],
+        vec!["efnn", "scale", "--quick", "--kernel", "4"],
+        vec!["efnn", "scale", "--quick", "--batch", "0"],
+        vec!["efnn", "scale", "--quick", "--lr=0"],
     ] {
         let o = Command::new(BIN).args(&bad).output().unwrap();
         assert_eq!(o.status.code(), Some(2), "{bad:?}");

@@ -69,8 +69,17 @@ pub struct ScaleArgs {
     /// EFNN depth n.
     #[arg(long)]
     pub depth: Option<usize>,
+    /// Kernel size of every convolution, odd (default 3; the paper's is 5).
+    #[arg(long)]
+    pub kernel: Option<usize>,
     #[arg(long)]
     pub epochs: Option<usize>,
+    /// Mini-batch size (default 50).
+    #[arg(long)]
+    pub batch: Option<usize>,
+    /// Initial learning rate (AdamW, cosine decay to lr/100; default 3e-3).
+    #[arg(long)]
+    pub lr: Option<f64>,
     #[arg(long)]
     pub seed: Option<u64>,
     /// Only the EFNN and the effective model.
@@ -321,8 +330,17 @@ fn scale(a: ScaleArgs) -> Result<ExitCode> {
     if let Some(v) = a.depth {
         s.depth = v;
     }
+    if let Some(v) = a.kernel {
+        s.kernel = v;
+    }
     if let Some(v) = a.epochs {
         s.epochs = v;
+    }
+    if let Some(v) = a.batch {
+        s.batch = v;
+    }
+    if let Some(v) = a.lr {
+        s.lr = v;
     }
     if let Some(v) = a.seed {
         s.seed = v;

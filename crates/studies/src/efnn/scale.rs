@@ -110,6 +110,18 @@ impl ScaleSettings {
         if self.sizes.iter().any(|&n| n > 64) || self.train_size > 64 {
             return bad("lattice sizes above 64 (ED of a 2N²×2N² matrix) are refused".into());
         }
+        if self.kernel % 2 == 0 {
+            return bad(format!(
+                "kernel {}: convolutions on the torus need an odd kernel (centred on the site)",
+                self.kernel
+            ));
+        }
+        if self.batch == 0 || !(self.lr.is_finite() && self.lr > 0.0) {
+            return bad(format!(
+                "batch {} and learning rate {}: give a batch of at least 1 and a positive learning rate",
+                self.batch, self.lr
+            ));
+        }
         if self.test_samples.contains(&0) || self.train_samples < 10 || self.epochs == 0 {
             return bad(
                 "at least 10 training configurations, 1 test configuration per size and 1 epoch"
