@@ -439,37 +439,21 @@ mod cli {
             .contains("± "));
         // two one-seed sweeps merged give the two-seed sweep's errors (training is deterministic
         // per seed; only the wall times differ)
-        for k in ["1", "2"] {
-            let (code, _, err) = feynn(
-                &[
-                    "theory",
-                    "sweep",
-                    "--quick",
-                    "--quiet",
-                    "--seed",
-                    k,
-                    "--out",
-                    &format!("s{k}"),
-                ],
-                &d,
-            );
+        let sweep = |extra: &[&str], out: &str| {
+            let mut args = vec!["theory", "sweep", "--quick", "--quiet", "--out", out];
+            args.extend_from_slice(extra);
+            let (code, _, err) = feynn(&args, &d);
             assert_eq!(code, 0, "{err}");
-        }
-        let (code, _, err) = feynn(
-            &[
-                "theory",
-                "sweep",
-                "--merge",
-                "s1/sweep.json,s2/sweep.json",
-                "--out",
-                "m",
-            ],
-            &d,
-        );
-        assert_eq!(code, 0, "{err}");
-        let m: serde_json::Value =
-            serde_json::from_str(&std::fs::read_to_string(d.join("m/sweep.json")).unwrap())
-                .unwrap();
+        };
+        let merge = |inputs: &str, out: &str| -> serde_json::Value {
+            let (code, _, err) = feynn(&["theory", "sweep", "--merge", inputs, "--out", out], &d);
+            assert_eq!(code, 0, "{err}");
+            serde_json::from_str(&std::fs::read_to_string(d.join(out).join("sweep.json")).unwrap())
+                .unwrap()
+        };
+        sweep(&["--seed", "1"], "s1");
+        sweep(&["--seed", "2"], "s2");
+        let m = merge("s1/sweep.json,s2/sweep.json", "m");
         let errors = |v: &serde_json::Value| -> Vec<serde_json::Value> {
             v["summary"]
                 .as_array()
@@ -490,29 +474,8 @@ mod cli {
         };
         assert_eq!(errors(&m), errors(&j));
         // a depth run later joins the grid: the union of the depths, the table by samples then depth
-        let (code, _, err) = feynn(
-            &[
-                "theory", "sweep", "--quick", "--quiet", "--seed", "1", "--depths", "3", "--out",
-                "s1d3",
-            ],
-            &d,
-        );
-        assert_eq!(code, 0, "{err}");
-        let (code, _, err) = feynn(
-            &[
-                "theory",
-                "sweep",
-                "--merge",
-                "s1d3/sweep.json,s1/sweep.json",
-                "--out",
-                "m3",
-            ],
-            &d,
-        );
-        assert_eq!(code, 0, "{err}");
-        let m3: serde_json::Value =
-            serde_json::from_str(&std::fs::read_to_string(d.join("m3/sweep.json")).unwrap())
-                .unwrap();
+        sweep(&["--seed", "1", "--depths", "3"], "s1d3");
+        let m3 = merge("s1d3/sweep.json,s1/sweep.json", "m3");
         assert_eq!(m3["grid"]["depths"], serde_json::json!([1, 2, 3]));
         let order: Vec<(u64, u64)> = m3["summary"]
             .as_array()
