@@ -28,7 +28,8 @@ pub struct Args {
     #[arg(long, default_value_t = 0.0)]
     pub weight_decay: f64,
     /// Learning-rate schedule: `cosine` (to lr/100) or `step:K:GAMMA` (×GAMMA every K epochs,
-    /// PyTorch's StepLR; the EFNN paper's 3-spin runs use step:400:0.891).
+    /// PyTorch's StepLR; the EFNN paper's 3-spin EFNNs use step:100:0.9, its baselines and its
+    /// continuous-spin runs step:400:0.891).
     #[arg(long, default_value = "cosine")]
     pub schedule: String,
     /// Coupled L2 penalty: the gradient gains L2·θ (PyTorch `Adam(weight_decay=L2)`); use with
