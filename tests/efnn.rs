@@ -915,6 +915,10 @@ fn paper_length_example_has_the_theory_note_sizes() {
     )))
     .unwrap();
     let counts: Vec<usize> = specs.iter().map(|s| s.parameter_count()).collect();
-    // §5.4: EFNN M=15 n=1 960, M=150 n=3 190,800; DNN M=150 n=3 251,550 (M=30 n=2: the formula)
-    assert_eq!(counts, vec![960, 6090, 190_800, 251_550]);
+    // §5.4's table: EFNN M=15 n=1 960, M=150 n=3 190,800, M=15 n=3 2,880, M=60 n=1 9,240; DNN
+    // M=150 n=3 251,550; M=30 n=1, 2, 3 from its formula n(LM+M²+2M) + (LM+M²+2M) + 2(n−1)(M²+M)
+    assert_eq!(
+        counts,
+        vec![960, 6090, 190_800, 251_550, 2880, 2820, 9360, 9240]
+    );
 }
