@@ -553,17 +553,34 @@ struct EvalLog {
 }
 
 /// One readout route of `feynn efnn couplings --format json`.
-#[derive(Deserialize)]
+#[derive(Deserialize, Clone, Copy)]
 struct RouteLog {
     correlation: f64,
     relative_error: f64,
 }
 
+/// `efnn couplings --route all` (three routes) or one route (`--route taylor`, the only one for
+/// continuous spins): the routes it does not have are drawn as "–".
 #[derive(Deserialize)]
 struct CouplingsLog {
-    mobius: RouteLog,
-    walsh: RouteLog,
-    taylor: RouteLog,
+    mobius: Option<RouteLog>,
+    walsh: Option<RouteLog>,
+    taylor: Option<RouteLog>,
+    route: Option<String>,
+    #[serde(flatten)]
+    single: Option<RouteLog>,
+}
+
+impl CouplingsLog {
+    /// Möbius, Walsh, Taylor, each if present.
+    fn routes(self) -> [Option<RouteLog>; 3] {
+        let single = |name: &str| match (&self.route, &self.single) {
+            (Some(r), Some(l)) if r == name => Some(*l),
+            _ => None,
+        };
+        let (m, w, t) = (single("mobius"), single("walsh"), single("taylor"));
+        [self.mobius.or(m), self.walsh.or(w), self.taylor.or(t)]
+    }
 }
 
 fn read_json<T: serde::de::DeserializeOwned>(dir: &std::path::Path, file: &str) -> Result<T> {
@@ -630,7 +647,14 @@ pub fn runs(report: &serde_json::Value, dir: &std::path::Path, output: &str) -> 
         let eval: EvalLog = read_json(dir, &c.eval)?;
         let couplings: CouplingsLog = read_json(dir, &c.couplings)?;
         let train: Option<TrainLog> = c.train.as_deref().map(|t| read_json(dir, t)).transpose()?;
-        let routes = [&couplings.mobius, &couplings.walsh, &couplings.taylor];
+        let routes = couplings.routes();
+        let per_route = |f: &dyn Fn(&RouteLog) -> String| {
+            routes
+                .iter()
+                .map(|r| r.as_ref().map_or("–".into(), f))
+                .collect::<Vec<_>>()
+                .join(" / ")
+        };
         let cells = [
             dot_sci(eval.relative),
             format!("{:.3}", eval.rmse),
@@ -641,16 +665,8 @@ pub fn runs(report: &serde_json::Value, dir: &std::path::Path, output: &str) -> 
             train
                 .as_ref()
                 .map_or("–".into(), |t| format!("{:.0} s", t.seconds)),
-            routes
-                .iter()
-                .map(|r| format!("{:.4}", r.correlation))
-                .collect::<Vec<_>>()
-                .join(" / "),
-            routes
-                .iter()
-                .map(|r| format!("{:.3}", r.relative_error))
-                .collect::<Vec<_>>()
-                .join(" / "),
+            per_route(&|r| format!("{:.4}", r.correlation)),
+            per_route(&|r| format!("{:.3}", r.relative_error)),
         ];
         for (row, cell) in rows.iter_mut().zip(cells) {
             row.1.push(cell);
@@ -668,7 +684,24 @@ pub fn runs(report: &serde_json::Value, dir: &std::path::Path, output: &str) -> 
 
 #[cfg(test)]
 mod runs_tests {
-    use super::dot_sci;
+    use super::{dot_sci, CouplingsLog};
+
+    #[test]
+    fn couplings_of_all_routes_or_one() {
+        let r = |c: f64| serde_json::json!({"correlation": c, "relative_error": 1.0 - c});
+        let all: CouplingsLog = serde_json::from_value(
+            serde_json::json!({"mobius": r(0.1), "walsh": r(0.2), "taylor": r(0.3)}),
+        )
+        .unwrap();
+        let got = all.routes().map(|x| x.map(|l| l.correlation));
+        assert_eq!(got, [Some(0.1), Some(0.2), Some(0.3)]);
+        let mut one = r(0.9);
+        one["route"] = "taylor".into();
+        one["learned"] = serde_json::json!([1.0, 2.0]);
+        let one: CouplingsLog = serde_json::from_value(one).unwrap();
+        let got = one.routes().map(|x| x.map(|l| l.correlation));
+        assert_eq!(got, [None, None, Some(0.9)]);
+    }
 
     #[test]
     fn dot_sci_writes_three_digits_and_superscripts() {
