@@ -319,6 +319,52 @@ fn quick_scale_study_compares_every_model_at_every_size() {
         .output()
         .unwrap();
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stdout));
+    // the saved networks give the report's errors again on the same test configurations (the
+    // first size's: N = 4, 20 configurations, seed 100 + 1,000,000 + N)
+    let run = |args: &[&str]| {
+        let o = Command::new(BIN)
+            .current_dir(dir.path())
+            .args(args)
+            .output()
+            .unwrap();
+        assert!(
+            o.status.success(),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&o.stderr)
+        );
+        String::from_utf8_lossy(&o.stdout).to_string()
+    };
+    run(&[
+        "efnn",
+        "data",
+        "double-exchange",
+        "--size",
+        "4",
+        "--samples",
+        "20",
+        "--seed",
+        "1000104",
+        "--quiet",
+        "-o",
+        "t4.npz",
+    ]);
+    for (k, name) in ["efnn", "dnn", "resnet", "densenet"].iter().enumerate() {
+        let e: serde_json::Value = serde_json::from_str(&run(&[
+            "efnn",
+            "eval",
+            "scale/models.fnn",
+            "--model",
+            name,
+            "--data",
+            "t4.npz",
+            "--format",
+            "json",
+        ]))
+        .unwrap();
+        let want = rows[0]["results"][k]["metrics"]["rmse"].as_f64().unwrap();
+        let got = e["rmse"].as_f64().unwrap();
+        assert!((got - want).abs() < 1e-9 * want, "{name}: {got} vs {want}");
+    }
     // one test count per size, sizes ED can handle: refused before any work
     for bad in [
         vec![

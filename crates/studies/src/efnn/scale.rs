@@ -224,7 +224,8 @@ fn matched(arch: Arch, target: usize, s: &ScaleSettings) -> Result<EfnnSpec> {
 }
 
 #[cfg(feature = "train")]
-/// Run the study and write `scale.json`, `scale.md`, `error-vs-size.svg` into `out`.
+/// Run the study and write `scale.json`, `scale.md`, `error-vs-size.svg` into `out`, and the
+/// trained networks: `models.fnn` (their specs) and `efnn.safetensors`, `dnn.safetensors`, ….
 pub fn run(s: &ScaleSettings, out: &Path, progress: bool) -> Result<ScaleReport> {
     s.check()?;
     std::fs::create_dir_all(out).map_err(|e| Error::Write {
@@ -265,11 +266,25 @@ pub fn run(s: &ScaleSettings, out: &Path, progress: bool) -> Result<ScaleReport>
         l2: 0.0,
     };
     let mut models: Vec<(ScaleModel, Model)> = vec![];
+    // the trained networks, so that `feynn efnn eval out/models.fnn --model dnn --data …` runs
+    // them again on other configurations
+    let mut fnn = String::from(
+        "// The networks of `feynn efnn scale`, trained at N = train_size; weights beside this file.\n",
+    );
     for (name, spec) in &specs {
         let t = Instant::now();
         let trainable = EfnnTrainable { spec: spec.clone() };
         trainable.check_inputs(data.inputs.ncols())?;
         let (w, rep) = train(&trainable, &data, &c, false)?;
+        let slug = spec.arch.name();
+        feynn::model::weights::write_safetensors(&out.join(format!("{slug}.safetensors")), &w)?;
+        let _ = writeln!(
+            fnn,
+            "efnn {slug} {{ arch {slug} input lattice channels {} kernel {} depth {} weights \"{slug}.safetensors\" }}",
+            channels_of(spec),
+            s.kernel,
+            s.depth
+        );
         models.push((
             ScaleModel {
                 name: format!("{name} (C = {})", channels_of(spec)),
@@ -280,6 +295,7 @@ pub fn run(s: &ScaleSettings, out: &Path, progress: bool) -> Result<ScaleReport>
             Model::Net(EfnnNet::new(spec.clone(), w)?),
         ));
     }
+    crate::plot::write_text(&out.join("models.fnn"), &fnn)?;
     if s.effective {
         let t = Instant::now();
         let m = EffectiveModel::fit(&data.inputs, data.targets.as_slice().expect("contiguous"))?;
