@@ -365,6 +365,36 @@ fn quick_scale_study_compares_every_model_at_every_size() {
         let got = e["rmse"].as_f64().unwrap();
         assert!((got - want).abs() < 1e-9 * want, "{name}: {got} vs {want}");
     }
+    // --only trains just the named networks (the baselines matched to the EFNN's size as before)
+    let o = Command::new(BIN)
+        .args([
+            "efnn",
+            "scale",
+            "--quick",
+            "--quiet",
+            "--only",
+            "dnn,resnet",
+            "-o",
+        ])
+        .arg(dir.path().join("only"))
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let r2: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.path().join("only/scale.json")).unwrap())
+            .unwrap();
+    let names: Vec<&str> = r2["models"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names.len(), 3, "{names:?}");
+    assert!(
+        names[0].starts_with("DNN") && names[1].starts_with("ResNet"),
+        "{names:?}"
+    );
+    assert_eq!(r2["models"][0]["parameters"], r["models"][1]["parameters"]);
     // one test count per size, sizes ED can handle: refused before any work
     for bad in [
         vec![
@@ -388,6 +418,7 @@ fn quick_scale_study_compares_every_model_at_every_size() {
         vec!["efnn", "scale", "--quick", "--kernel", "4"],
         vec!["efnn", "scale", "--quick", "--batch", "0"],
         vec!["efnn", "scale", "--quick", "--lr=0"],
+        vec!["efnn", "scale", "--quick", "--only", "mlp"],
     ] {
         let o = Command::new(BIN).args(&bad).output().unwrap();
         assert_eq!(o.status.code(), Some(2), "{bad:?}");

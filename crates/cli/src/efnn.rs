@@ -85,6 +85,10 @@ pub struct ScaleArgs {
     /// Only the EFNN and the effective model.
     #[arg(long)]
     pub no_baselines: bool,
+    /// Train only these networks, comma-separated (efnn, dnn, resnet, densenet): a study split
+    /// over runs that share the training and test configurations.
+    #[arg(long, value_delimiter = ',')]
+    pub only: Vec<String>,
     #[arg(long)]
     pub quiet: bool,
 }
@@ -346,6 +350,7 @@ fn scale(a: ScaleArgs) -> Result<ExitCode> {
         s.seed = v;
     }
     s.baselines = !a.no_baselines;
+    s.only = a.only;
     let r = scale::run(&s, &a.output, !a.quiet)?;
     crate::stdout_write(&scale::markdown(&r))?;
     eprintln!("wrote {} in {:.0} s", a.output.display(), r.seconds);

@@ -52,6 +52,10 @@ pub struct ScaleSettings {
     /// Train the convolutional DNN, ResNet and DenseNet (channels matched to the EFNN's
     /// parameter count).
     pub baselines: bool,
+    /// Train only these networks (spec spellings: efnn, dnn, resnet, densenet; empty: all that
+    /// `baselines` asks for). Lets a long study be split over runs that share the test sets.
+    #[serde(default)]
+    pub only: Vec<String>,
     /// Fit the effective model.
     pub effective: bool,
 }
@@ -73,6 +77,7 @@ impl ScaleSettings {
                 lr: 3e-3,
                 seed: 100,
                 baselines: true,
+                only: vec![],
                 effective: true,
             }
         } else {
@@ -89,6 +94,7 @@ impl ScaleSettings {
                 lr: 3e-3,
                 seed: 100,
                 baselines: true,
+                only: vec![],
                 effective: true,
             }
         }
@@ -109,6 +115,15 @@ impl ScaleSettings {
         }
         if self.sizes.iter().any(|&n| n > 64) || self.train_size > 64 {
             return bad("lattice sizes above 64 (ED of a 2N²×2N² matrix) are refused".into());
+        }
+        if let Some(o) = self
+            .only
+            .iter()
+            .find(|o| super::spec::Arch::parse(o).is_none())
+        {
+            return bad(format!(
+                "--only {o}: not a network (efnn, dnn, resnet, densenet)"
+            ));
         }
         if self.kernel % 2 == 0 {
             return bad(format!(
@@ -243,7 +258,7 @@ pub fn run(s: &ScaleSettings, out: &Path, progress: bool) -> Result<ScaleReport>
     let data_seconds = t0.elapsed().as_secs_f64();
     let efnn = conv("efnn", Arch::Efnn, s.channels, s)?;
     let mut specs = vec![("EFNN".to_string(), efnn.clone())];
-    if s.baselines {
+    if s.baselines || !s.only.is_empty() {
         for (name, arch) in [
             ("DNN", Arch::Dnn),
             ("ResNet", Arch::ResNet),
@@ -251,6 +266,9 @@ pub fn run(s: &ScaleSettings, out: &Path, progress: bool) -> Result<ScaleReport>
         ] {
             specs.push((name.into(), matched(arch, efnn.parameter_count(), s)?));
         }
+    }
+    if !s.only.is_empty() {
+        specs.retain(|(_, spec)| s.only.iter().any(|o| o == spec.arch.name()));
     }
     let c = Config {
         epochs: s.epochs,
