@@ -12,6 +12,21 @@ use rand::{Rng, SeedableRng};
 
 const BIN: &str = env!("CARGO_BIN_EXE_feynn");
 
+/// Run feynn in `dir`, assert success, return its stdout.
+fn run_in(dir: &std::path::Path, args: &[&str]) -> String {
+    let o = Command::new(BIN)
+        .current_dir(dir)
+        .args(args)
+        .output()
+        .unwrap();
+    assert!(
+        o.status.success(),
+        "{args:?}: {}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    String::from_utf8_lossy(&o.stdout).to_string()
+}
+
 #[test]
 fn candle_and_ndarray_forward_passes_agree() {
     let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(11);
@@ -109,19 +124,7 @@ fn candle_gradients_match_finite_differences_of_the_ndarray_pass() {
 fn feynn_train_fits_an_efnn_spec_better_than_the_mean() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
-    let run = |args: &[&str]| {
-        let o = Command::new(BIN)
-            .current_dir(d)
-            .args(args)
-            .output()
-            .unwrap();
-        assert!(
-            o.status.success(),
-            "{args:?}: {}",
-            String::from_utf8_lossy(&o.stderr)
-        );
-        String::from_utf8_lossy(&o.stdout).to_string()
-    };
+    let run = |args: &[&str]| run_in(d, args);
     run(&[
         "efnn",
         "data",
@@ -321,19 +324,7 @@ fn quick_scale_study_compares_every_model_at_every_size() {
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stdout));
     // the saved networks give the report's errors again on the same test configurations (the
     // first size's: N = 4, 20 configurations, seed 100 + 1,000,000 + N)
-    let run = |args: &[&str]| {
-        let o = Command::new(BIN)
-            .current_dir(dir.path())
-            .args(args)
-            .output()
-            .unwrap();
-        assert!(
-            o.status.success(),
-            "{args:?}: {}",
-            String::from_utf8_lossy(&o.stderr)
-        );
-        String::from_utf8_lossy(&o.stdout).to_string()
-    };
+    let run = |args: &[&str]| run_in(dir.path(), args);
     run(&[
         "efnn",
         "data",
