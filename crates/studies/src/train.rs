@@ -346,13 +346,13 @@ pub(crate) fn to_tensor(x: &Array2<f64>) -> Result<Tensor> {
 }
 
 /// Prepare the process for training; call it at the start of `main`, before any thread is
-/// spawned (it writes the environment). Two settings, each measured on the 3-channel lattice
-/// models (8,000 10×10 configurations, batch 1,000, one thread: 12 s an epoch before, 5.3 s
-/// after both):
+/// spawned (it writes the environment). Two settings, measured on the 3-channel lattice models
+/// (8,000 10×10 configurations, batch 1,000, gather convolutions, one thread: 11.6 s an epoch
+/// with glibc's defaults, 4 s with these):
 ///
 /// - candle asks for its thread count before every matrix product and, unless
-///   `RAYON_NUM_THREADS` is set, reads `/proc/cpuinfo` for it (~100,000 reads a minute, half of
-///   the wall time with two threads). This sets `RAYON_NUM_THREADS` to candle's own default
+///   `RAYON_NUM_THREADS` is set, reads `/proc/cpuinfo` for it (98,520 reads in 20 s of
+///   training with two threads). This sets `RAYON_NUM_THREADS` to candle's own default
 ///   (physical cores) unless the user set it.
 /// - A training step allocates and frees tensors of tens of MB. glibc returns such blocks to the
 ///   kernel at every free (mmap above a threshold, heap trimming), so every step paid page faults

@@ -125,12 +125,16 @@ impl ScaleSettings {
                 "--only {o}: not a network (efnn, dnn, resnet, densenet)"
             ));
         }
-        if self.kernel % 2 == 0 {
-            return bad(format!(
-                "kernel {}: convolutions on the torus need an odd kernel (centred on the site)",
-                self.kernel
-            ));
-        }
+        // the spec's own checks (odd kernel, channels ≥ 1, depth), before any diagonalisation
+        super::spec::EfnnSpec::new(
+            "efnn",
+            super::spec::Arch::Efnn,
+            super::spec::Geometry::Conv {
+                channels: self.channels,
+                kernel: self.kernel,
+            },
+            self.depth,
+        )?;
         if self.batch == 0 || !(self.lr.is_finite() && self.lr > 0.0) {
             return bad(format!(
                 "batch {} and learning rate {}: give a batch of at least 1 and a positive learning rate",

@@ -6,6 +6,7 @@
 //! `scale.y`). Lattice models see raw spins (no per-feature standardisation) and store the target
 //! shift per site, so the trained network runs unchanged at any N.
 
+use std::cell::RefCell;
 use std::collections::{BTreeMap, HashMap};
 
 use candle_core::{Device, Tensor, Var};
@@ -30,9 +31,11 @@ pub struct EfnnTrainable {
     pub spec: EfnnSpec,
 }
 
-/// The parameters of one forward pass, by name.
+/// The parameters of one forward pass, by name, and the torus gathers its convolutions share.
 pub struct CandleNet<'a> {
     params: HashMap<&'a str, &'a Tensor>,
+    /// [`torus_gather`] per (N, k): every convolution of a pass on one lattice reads the same.
+    gathers: RefCell<HashMap<(usize, usize), Tensor>>,
 }
 
 impl<'a> CandleNet<'a> {
@@ -43,7 +46,17 @@ impl<'a> CandleNet<'a> {
                 .iter()
                 .map(|(n, v)| (n.as_str(), v.as_tensor()))
                 .collect(),
+            gathers: RefCell::new(HashMap::new()),
         }
+    }
+    /// The gather of an N×N torus through a k×k kernel, built once per pass.
+    fn gather(&self, n: usize, k: usize) -> candle_core::Result<Tensor> {
+        if let Some(t) = self.gathers.borrow().get(&(n, k)) {
+            return Ok(t.clone());
+        }
+        let t = torus_gather(n, k)?;
+        self.gathers.borrow_mut().insert((n, k), t.clone());
+        Ok(t)
     }
     fn p(&self, name: &str) -> Result<&Tensor> {
         self.params.get(name).copied().ok_or_else(|| {
@@ -82,12 +95,12 @@ fn torus_gather(n: usize, k: usize) -> candle_core::Result<Tensor> {
 /// with the kernel as a [k²·Cin, Cout] matrix. Its backward is a scatter-add and two products;
 /// candle's `conv2d` backward took ~50 % of a training step on 3-channel lattices (its weight
 /// gradient is a convolution with the batch as channels).
-fn conv_lattice(x: &Tensor, w: &Tensor) -> candle_core::Result<Tensor> {
+fn conv_lattice(net: &CandleNet, x: &Tensor, w: &Tensor) -> candle_core::Result<Tensor> {
     let (b, s, cin) = x.dims3()?;
     let (cout, _, k, _) = w.dims4()?;
     let n = (s as f64).sqrt().round() as usize;
     let cols = x
-        .index_select(&torus_gather(n, k)?, 1)?
+        .index_select(&net.gather(n, k)?, 1)?
         .reshape((b * s, k * k * cin))?;
     let wm = w.permute((2, 3, 1, 0))?.reshape((k * k * cin, cout))?;
     cols.matmul(&wm)?.reshape((b, s, cout))
@@ -106,7 +119,7 @@ impl Backend for CandleNet<'_> {
     fn conv(&self, x: &Tensor, prefix: &str) -> Result<Tensor> {
         let w = self.p(&format!("{prefix}.weight"))?;
         let b = self.p(&format!("{prefix}.bias"))?;
-        conv_lattice(x, w)
+        conv_lattice(self, x, w)
             .and_then(|y| y.broadcast_add(b))
             .map_err(cerr)
     }
@@ -119,7 +132,8 @@ impl Backend for CandleNet<'_> {
             let (b, a, s) = x.dims3()?;
             let c = w0.dim(0)?;
             let w = Tensor::cat(&[w0, w1], 0)?;
-            let pq = conv_lattice(&x.reshape((b * a, s, 1))?, &w)?.reshape((b, a, s, 2 * c))?;
+            let pq =
+                conv_lattice(self, &x.reshape((b * a, s, 1))?, &w)?.reshape((b, a, s, 2 * c))?;
             let p = pq.narrow(3, 0, c)?;
             let q = pq.narrow(3, c, c)?;
             (p * q)?.sum(1)
